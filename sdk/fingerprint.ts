@@ -1,0 +1,175 @@
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/**
+ * The input fingerprint of one namespace: what helmfile can read for it, summarised as
+ * one digest per group (a top-level file, or a folder two levels deep such as
+ * `configs/redis` or `namespaces/dev/configs/redis`). Groups make `pulumi preview --diff`
+ * name what changed, while the whole fingerprint stays a few kilobytes.
+ *
+ * Only relative paths and contents count: no absolute path, mtime or file mode, so the
+ * same commit gives the same fingerprint from any clone on any machine.
+ */
+export interface FingerprintGroup {
+    /** Relative path of the group, with `/` separators. */
+    readonly group: string;
+    /** sha256 over the group's sorted (path, content digest) pairs, hex. */
+    readonly digest: string;
+    /** How many files the group holds. */
+    readonly files: number;
+    /** The group is a secret file: its digest is kept as a Pulumi secret. */
+    readonly secret: boolean;
+}
+
+export interface FingerprintOptions {
+    /** The Helmfile repository, absolute. */
+    readonly workingDirectory: string;
+    /** The namespace; other namespaces' folders under `namespaces/` are not inputs. */
+    readonly namespace: string;
+    /** Relative paths (files or folders) to leave out, on top of {@link DEFAULT_EXCLUDES}. */
+    readonly exclude?: readonly string[];
+    /** File names whose digest is secret, each in a group of its own. @default {@link DEFAULT_SECRET_FILES} */
+    readonly secretFiles?: readonly string[];
+    /** Above this many groups, folders are grouped one level deep instead of two. @default 400 */
+    readonly maxGroups?: number;
+}
+
+/** Folder names that helmfile never reads as inputs, skipped wherever they appear. */
+export const DEFAULT_EXCLUDES: readonly string[] = [".git", ".hg", ".svn", "node_modules", ".kaptain", ".pulumi"];
+
+/** Files holding credentials: secret values, rclone remotes. */
+export const DEFAULT_SECRET_FILES: readonly string[] = ["secret.yaml", "secrets.yaml", "rclone.conf"];
+
+const CHUNK_BYTES = 1024 * 1024;
+
+interface FileEntry {
+    readonly rel: string;
+    readonly abs: string;
+    readonly symlink: boolean;
+}
+
+/**
+ * Lists the input files of a namespace, sorted by relative path. Synchronous on
+ * purpose: the fingerprint's keys must be known when the Command is constructed, so
+ * that each key's secrecy stays its own (an async map would be one Output, secret as a
+ * whole as soon as one value is).
+ */
+export function listInputFiles(options: FingerprintOptions): FileEntry[] {
+    const excludedNames = new Set(DEFAULT_EXCLUDES);
+    const excludedPaths = new Set((options.exclude ?? []).map(normaliseRel));
+    const files: FileEntry[] = [];
+
+    const walk = (absDir: string, relDir: string): void => {
+        for (const entry of fs.readdirSync(absDir, { withFileTypes: true })) {
+            const rel = relDir === "" ? entry.name : `${relDir}/${entry.name}`;
+            if (excludedPaths.has(rel)) {
+                continue;
+            }
+            const abs = path.join(absDir, entry.name);
+            if (entry.isDirectory()) {
+                if (!excludedNames.has(entry.name) && !isOtherNamespace(rel, options.namespace)) {
+                    walk(abs, rel);
+                }
+            } else if (entry.isFile() || entry.isSymbolicLink()) {
+                files.push({ rel, abs, symlink: entry.isSymbolicLink() });
+            }
+        }
+    };
+    walk(options.workingDirectory, "");
+    return files.sort((a, b) => compare(a.rel, b.rel));
+}
+
+/** Computes the fingerprint groups of a namespace, sorted by group path. */
+export function fingerprintRepository(options: FingerprintOptions): FingerprintGroup[] {
+    const files = listInputFiles(options);
+    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    const digests = files.map(file => digestFile(file, buffer));
+    const secretNames = new Set(options.secretFiles ?? DEFAULT_SECRET_FILES);
+    const maxGroups = options.maxGroups ?? 400;
+
+    const build = (depth: number): FingerprintGroup[] => {
+        const groups = new Map<string, { hash: ReturnType<typeof createHash>; files: number; secret: boolean }>();
+        files.forEach((file, i) => {
+            const secret = secretNames.has(path.posix.basename(file.rel));
+            const key = secret ? file.rel : groupOf(file.rel, depth);
+            let group = groups.get(key);
+            if (group === undefined) {
+                group = { hash: createHash("sha256"), files: 0, secret };
+                groups.set(key, group);
+            }
+            group.hash.update(`${file.rel}\0${digests[i]}\n`);
+            group.files++;
+        });
+        return [...groups.entries()]
+            .sort(([a], [b]) => compare(a, b))
+            .map(([group, g]) => ({ group, digest: g.hash.digest("hex"), files: g.files, secret: g.secret }));
+    };
+    const fine = build(2);
+    return fine.length <= maxGroups ? fine : build(1);
+}
+
+/** The group a file belongs to: `depth` folder levels, below `namespaces/<ns>/` when inside it. */
+export function groupOf(rel: string, depth: number): string {
+    const parts = rel.split("/");
+    const prefix = parts[0] === "namespaces" && parts.length > 2 ? parts.splice(0, 2) : [];
+    const kept = parts.length <= depth ? parts : parts.slice(0, depth);
+    return [...prefix, ...kept].join("/");
+}
+
+/** The environment variable that carries a group's digest into the Command's inputs. */
+export function fingerprintVariable(group: string): string {
+    return `KAPTAIN_INPUT_${group.replace(/[^A-Za-z0-9]/g, "_")}`;
+}
+
+/**
+ * The fingerprint as Command environment entries, one per group: a change in
+ * `configs/redis` shows in `pulumi preview --diff` as `KAPTAIN_INPUT_configs_redis`.
+ * Groups whose names collide after sanitising share one entry. Values are short:
+ * 16 hex digits of the digest and the file count.
+ */
+export function fingerprintEntries(groups: readonly FingerprintGroup[]): Map<string, { value: string; secret: boolean }> {
+    const entries = new Map<string, { value: string; secret: boolean }>();
+    for (const g of groups) {
+        const name = fingerprintVariable(g.group);
+        const value = `sha256:${g.digest.slice(0, 16)} files:${g.files}`;
+        const previous = entries.get(name);
+        entries.set(name, previous === undefined ? { value, secret: g.secret }
+            : { value: `${previous.value}; ${value}`, secret: previous.secret || g.secret });
+    }
+    return entries;
+}
+
+function isOtherNamespace(rel: string, namespace: string): boolean {
+    const parts = rel.split("/");
+    return parts.length === 2 && parts[0] === "namespaces" && parts[1] !== namespace;
+}
+
+/** Streams the file through sha256 in fixed chunks: memory stays flat whatever the size. */
+function digestFile(file: FileEntry, buffer: Buffer): string {
+    const hash = createHash("sha256");
+    if (file.symlink) {
+        // A link counts as its target's name: following it could leave the repository.
+        hash.update(`symlink:${fs.readlinkSync(file.abs)}`);
+        return hash.digest("hex");
+    }
+    const fd = fs.openSync(file.abs, "r");
+    try {
+        let read: number;
+        while ((read = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0) {
+            hash.update(buffer.subarray(0, read));
+        }
+    } finally {
+        fs.closeSync(fd);
+    }
+    return hash.digest("hex");
+}
+
+function normaliseRel(p: string): string {
+    return p.split(/[\\/]+/).filter(s => s !== "" && s !== ".").join("/");
+}
+
+/** Byte order, not locale order: the same on every machine. */
+function compare(a: string, b: string): number {
+    return a < b ? -1 : a > b ? 1 : 0;
+}

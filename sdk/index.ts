@@ -1,0 +1,10 @@
+// Public API of pulumi-kaptain.
+export { Infrastructure, InfrastructureArgs, HelmfileOptions, PhaseOptions, PhaseSetting, PhasesArgs,
+    DEFAULT_PHASES, resolveInfrastructure, buildInfrastructure, phaseEnvironment, kubeconfigForScript } from "./infrastructure";
+export { Phase, createPhaseCommand, invocationProblems } from "./phase";
+export { PhaseName, PHASE_ORDER, PHASES } from "./phases";
+export { RepositoryLayout, resolveLayout, namespaceProblem } from "./layout";
+export { FingerprintGroup, fingerprintRepository, fingerprintEntries, DEFAULT_EXCLUDES, DEFAULT_SECRET_FILES } from "./fingerprint";
+export { renderPhaseScripts, PhaseScripts, PhaseScriptSpec, INTERPRETER } from "./script/phase-script";
+export { HelmfileInvocation, syncArgv, destroyArgv } from "./script/helmfile";
+export { shQuote, shJoin } from "./script/quote";

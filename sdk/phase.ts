@@ -1,0 +1,107 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { PHASES, PhaseName } from "./phases";
+import { HelmfileInvocation } from "./script/helmfile";
+import { INTERPRETER, PhaseScripts, renderPhaseScripts } from "./script/phase-script";
+
+/** One deployed phase: the Command that runs it and the scripts it carries. */
+export interface Phase {
+    readonly name: PhaseName;
+    /** The `command:local:Command` that syncs the phase on create/update and destroys it on delete. */
+    readonly command: command.local.Command;
+    /** The generated scripts, as the Command received them. */
+    readonly scripts: pulumi.Output<PhaseScripts>;
+}
+
+/** The resolved inputs of one phase's helmfile call; Inputs resolve inside the builder. */
+export interface PhaseInvocationInputs {
+    readonly binary: pulumi.Input<string>;
+    readonly environment?: pulumi.Input<string>;
+    readonly file?: string;
+    readonly kubeContext?: pulumi.Input<string>;
+    readonly selectors: readonly string[];
+    readonly concurrency: pulumi.Input<number>;
+    readonly extraArgs: pulumi.Input<pulumi.Input<string>[]>;
+    readonly syncArgs: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+export interface PhaseCommandArgs {
+    readonly phase: PhaseName;
+    readonly namespace: string;
+    readonly commandDirectory: string;
+    readonly workingFromNamespace: string;
+    readonly hooksFile?: string;
+    readonly hookTools: readonly string[];
+    readonly helmfile: PhaseInvocationInputs;
+    /** The Command's environment: fingerprint, kubeconfig (secret), user variables. */
+    readonly environment: Record<string, pulumi.Input<string>>;
+}
+
+/**
+ * Checks the resolved helmfile values of a phase; returns the problems, each naming the
+ * argument. Runs inside `apply`, where Inputs have become plain values.
+ */
+export function invocationProblems(phase: PhaseName, h: HelmfileInvocation): string[] {
+    const problems: string[] = [];
+    if (h.binary.trim() === "") {
+        problems.push("`helmfile.binary` must not be empty");
+    }
+    if (!Number.isInteger(h.concurrency) || h.concurrency < 0) {
+        problems.push(`\`phases.${phase}.concurrency\` / \`helmfile.concurrency\` must be a whole number >= 0 ` +
+            `(0 = no --concurrency flag), got ${JSON.stringify(h.concurrency)}`);
+    }
+    if (h.environment !== undefined && h.environment.trim() === "") {
+        problems.push("`helmfile.environment` must not be empty when set");
+    }
+    return problems;
+}
+
+/** Creates the Command of one phase, child of `parent`, named `${name}-${phase}`. */
+export function createPhaseCommand(name: string, args: PhaseCommandArgs,
+    opts: pulumi.CustomResourceOptions & { parent: pulumi.Resource }): Phase {
+    const h = args.helmfile;
+    const scripts = pulumi
+        .all([h.binary, h.environment, h.kubeContext, h.concurrency, h.extraArgs, h.syncArgs])
+        .apply(([binary, environment, kubeContext, concurrency, extraArgs, syncArgs]) => {
+            const invocation: HelmfileInvocation = {
+                binary, environment, kubeContext, concurrency,
+                file: h.file,
+                selectors: h.selectors,
+                extraArgs: extraArgs ?? [],
+                syncArgs: syncArgs ?? [],
+            };
+            const problems = invocationProblems(args.phase, invocation);
+            if (problems.length > 0) {
+                throw new pulumi.ResourceError(`${args.phase} phase: ${problems.join("; ")}`, opts.parent);
+            }
+            return renderPhaseScripts({
+                phase: args.phase,
+                namespace: args.namespace,
+                workingFromNamespace: args.workingFromNamespace,
+                hooksFile: args.hooksFile,
+                hookTools: args.hookTools,
+                helmfile: invocation,
+            });
+        });
+
+    const cmd = new command.local.Command(`${name}-${args.phase}`, {
+        create: scripts.create,
+        update: scripts.update,
+        delete: scripts.delete,
+        dir: args.commandDirectory,
+        interpreter: [...INTERPRETER],
+        environment: args.environment,
+        // helmfile's output can be large; feeding it back as environment could exceed
+        // the kernel's argument limit on the next update.
+        addPreviousOutputInEnv: false,
+        // Nothing goes in `triggers`: a trigger change replaces the Command, and a
+        // replace runs `delete`, which is `helmfile destroy`.
+    }, opts);
+
+    return { name: args.phase, command: cmd, scripts };
+}
+
+/** The selectors a phase uses unless the user gives others. */
+export function defaultSelectors(phase: PhaseName): readonly string[] {
+    return PHASES[phase].selectors;
+}

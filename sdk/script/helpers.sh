@@ -1,0 +1,199 @@
+# shellcheck shell=bash
+# pulumi-kaptain shell helpers.
+#
+# This file is inlined at the top of every phase script (create, update and delete),
+# so that a script stored in Pulumi state keeps working after the program changes.
+# Functions named kaptain_* run the phase; the others are the helpers that kaptain
+# offers to hooks.sh: merge_config, embed_config, embed_subconfig, rclone_config and
+# split_multi_yml.
+
+kaptain_log() {
+  printf 'kaptain: %s: %s\n' "$KAPTAIN_ACTION" "$*"
+}
+
+kaptain_error() {
+  printf 'kaptain: %s: error: %s\n' "$KAPTAIN_ACTION" "$*" >&2
+}
+
+# kaptain_init ACTION NAMESPACE WORKING_DIR_FROM_HERE
+# Runs in the namespace directory (the Command's `dir`). Exports the variables that
+# hooks and helmfile see, creates the private temporary folder and installs the
+# trap that cleans up on success and on failure.
+kaptain_init() {
+  KAPTAIN_ACTION=$1
+  KAPTAIN_STEP="start"
+  export KAPTAIN_NAMESPACE=$2
+  KAPTAIN_NAMESPACE_DIRECTORY=$(pwd -P)
+  export KAPTAIN_NAMESPACE_DIRECTORY
+  KAPTAIN_WORKING_DIRECTORY=$(cd -- "$3" && pwd -P) || {
+    kaptain_error "working directory '$3' (relative to $KAPTAIN_NAMESPACE_DIRECTORY) does not exist"
+    exit 1
+  }
+  export KAPTAIN_WORKING_DIRECTORY
+  KAPTAIN_EMBED_DIRECTORY="$KAPTAIN_NAMESPACE_DIRECTORY/provision-configs/.kaptain"
+  KAPTAIN_TMP=$(mktemp -d "${XDG_RUNTIME_DIR:-${TMPDIR:-/tmp}}/kaptain.XXXXXXXX")
+  trap kaptain_cleanup EXIT
+  trap 'exit 129' HUP
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+# Runs on every exit: reports the failed step, then removes what the run created.
+kaptain_cleanup() {
+  local status=$?
+  trap - EXIT
+  if [ "$status" -ne 0 ]; then
+    kaptain_error "failed during step '$KAPTAIN_STEP' (exit status $status)"
+  fi
+  rm -rf -- "$KAPTAIN_EMBED_DIRECTORY" "$KAPTAIN_TMP"
+  exit "$status"
+}
+
+kaptain_step() {
+  KAPTAIN_STEP=$1
+  kaptain_log "$1"
+}
+
+# kaptain_require LABEL COMMAND: remember a missing tool; kaptain_preflight reports
+# every missing one, one line each, before anything runs.
+KAPTAIN_MISSING=0
+kaptain_require() {
+  if ! command -v -- "$2" >/dev/null 2>&1; then
+    kaptain_error "$1 is required but '$2' was not found on PATH"
+    KAPTAIN_MISSING=1
+  fi
+}
+
+# The kubeconfig comes through the environment (a Pulumi secret), never through the
+# command string. Content is written to a private file that the trap removes.
+kaptain_kubeconfig() {
+  if [ -n "${KAPTAIN_KUBECONFIG:-}" ]; then
+    case "$KAPTAIN_KUBECONFIG" in
+      *"
+"*|apiVersion:*|"{"*)
+        (umask 077 && printf '%s\n' "$KAPTAIN_KUBECONFIG" >"$KAPTAIN_TMP/kubeconfig")
+        export KUBECONFIG="$KAPTAIN_TMP/kubeconfig"
+        ;;
+      *)
+        export KUBECONFIG="$KAPTAIN_KUBECONFIG"
+        ;;
+    esac
+    unset KAPTAIN_KUBECONFIG
+  fi
+  if [ -z "${KUBECONFIG:-}" ]; then
+    kaptain_error "KUBECONFIG is not set: pass \`kubeconfig\` to the Infrastructure or export KUBECONFIG"
+    KAPTAIN_MISSING=1
+  fi
+}
+
+kaptain_preflight() {
+  KAPTAIN_STEP="preflight"
+  if [ "$KAPTAIN_MISSING" -ne 0 ]; then
+    exit 1
+  fi
+}
+
+# Leftovers of an interrupted run must not leak into this one.
+kaptain_clean_embed() {
+  rm -rf -- "$KAPTAIN_EMBED_DIRECTORY"
+}
+
+kaptain_copy_rclone_conf() {
+  if [ -f "$KAPTAIN_NAMESPACE_DIRECTORY/rclone.conf" ]; then
+    kaptain_step "copy rclone.conf into provision-configs/.kaptain"
+    mkdir -p -- "$KAPTAIN_EMBED_DIRECTORY"
+    cp -- "$KAPTAIN_NAMESPACE_DIRECTORY/rclone.conf" "$KAPTAIN_EMBED_DIRECTORY/rclone.conf"
+  fi
+}
+
+# ---------------------------------------------------------------------------
+# Helpers for hooks.sh
+# ---------------------------------------------------------------------------
+
+# merge_config COMMON LOCAL DEST: DEST gets COMMON's files, then LOCAL's, so a file in
+# LOCAL overrides the one at the same path in COMMON. values.yaml* files are left out
+# (they are Helm values, not config); a source folder that does not exist is skipped.
+merge_config() {
+  local common=$1 local_dir=$2 dest=$3 src
+  mkdir -p -- "$dest"
+  for src in "$common" "$local_dir"; do
+    if [ -d "$src" ]; then
+      cp -Rf -- "$src/." "$dest/"
+    fi
+  done
+  find "$dest" -type f -name 'values.yaml*' -exec rm -f -- {} +
+}
+
+embed_config() {
+  printf 'kaptain: embedding %s config ...\n' "$1"
+  merge_config "$KAPTAIN_WORKING_DIRECTORY/configs/$1" \
+    "$KAPTAIN_NAMESPACE_DIRECTORY/configs/$1" \
+    "$KAPTAIN_EMBED_DIRECTORY/$1"
+}
+
+embed_subconfig() {
+  printf 'kaptain: embedding %s/%s config ...\n' "$1" "$2"
+  merge_config "$KAPTAIN_WORKING_DIRECTORY/configs/$1/$2" \
+    "$KAPTAIN_NAMESPACE_DIRECTORY/configs/$1/$2" \
+    "$KAPTAIN_EMBED_DIRECTORY/$1.$2"
+}
+
+# kaptain_tar_reproducible DIR ARCHIVE: the same files give the same bytes, whenever
+# and wherever they are packed (sorted entries, fixed mtime and owners, normalised
+# modes, no atime/ctime in pax headers, no timestamp in the gzip header).
+kaptain_tar_reproducible() {
+  tar --sort=name --format=posix \
+    --pax-option='exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime' \
+    --mtime='2017-09-15 00:00:00Z' --owner=0 --group=0 --numeric-owner \
+    --mode='u+rwX,go+rX,go-w' \
+    -C "$1" -cf - . | gzip -n >"$2"
+}
+
+# rclone_config APP [RCLONE_CONF]: pack APP's merged config into APP-config.tar.gz and
+# copy it to the remote kaptain:<namespace>/ with the given rclone config (default: the
+# namespace directory's rclone.conf).
+rclone_config() {
+  local app=$1 conf=${2:-$KAPTAIN_NAMESPACE_DIRECTORY/rclone.conf}
+  local work="$KAPTAIN_TMP/rclone_config.$app"
+  printf 'kaptain: packing %s config for rclone ...\n' "$app"
+  rm -rf -- "$work"
+  merge_config "$KAPTAIN_WORKING_DIRECTORY/configs/$app" \
+    "$KAPTAIN_NAMESPACE_DIRECTORY/configs/$app" \
+    "$work/files"
+  kaptain_tar_reproducible "$work/files" "$work/$app-config.tar.gz"
+  rclone --config "$conf" copyto "$work/$app-config.tar.gz" \
+    "kaptain:$KAPTAIN_NAMESPACE/$app-config.tar.gz"
+}
+
+# split_multi_yml FILE DIR: split `helm template` output (documents that start with
+# `---` then `# Source: <path>`) into one file per source path under DIR. Documents of
+# the same source go to the same file, separated by `---`.
+split_multi_yml() {
+  local file=$1 dir=$2 path
+  if [ ! -f "$file" ]; then
+    printf 'split_multi_yml: no such file: %s\n' "$file" >&2
+    return 1
+  fi
+  # First pass: check every source path and create its folder (awk cannot mkdir).
+  while IFS= read -r path; do
+    case "/$path/" in
+      //* | */../*)
+        printf 'split_multi_yml: unsafe source path %s in %s\n' "'$path'" "$file" >&2
+        return 1
+        ;;
+    esac
+    mkdir -p -- "$dir/$(dirname -- "$path")"
+  done < <(awk 'prev ~ /^---[ \t]*$/ && /^# Source: / { print substr($0, 11) } { prev = $0 }' "$file")
+  # Second pass: write each document to its source's file.
+  awk -v dir="$dir" '
+    /^---[ \t]*$/ { if (held) emit(sep); sep = $0; held = 1; next }
+    held && /^# Source: / {
+      out = dir "/" substr($0, 11)
+      if (out in seen) print "---" > out
+      seen[out] = 1; held = 0; next
+    }
+    held { emit(sep); held = 0 }
+    { emit($0) }
+    function emit(line) { if (out != "") print line > out }
+  ' "$file"
+}

@@ -1,0 +1,138 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** The marker that stands in for a secret value wherever one would be written out. */
+export const SECRET_MARKER = "[secret]";
+
+/** Pulumi's wire sentinel for secrets. */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** A resource as the engine stand-in saw its registration. */
+export interface RegisteredResource {
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    readonly custom: boolean;
+    /** The parent's URN; undefined for the stack. */
+    readonly parent?: string;
+    /** URNs this resource depends on (explicit `dependsOn` and input dependencies). */
+    readonly dependencies: readonly string[];
+    /** Inputs with secrets revealed: for in-process assertions only. */
+    readonly inputs: Record<string, unknown>;
+    /** Inputs with every secret replaced by {@link SECRET_MARKER}: safe to write out. */
+    readonly redactedInputs: Record<string, unknown>;
+}
+
+/** An offline stand-in for the Pulumi engine, built on `pulumi.runtime.setMocks`. */
+export interface Engine {
+    readonly resources: RegisteredResource[];
+    /** Waits until every registration the program started has been seen. */
+    settle(): Promise<void>;
+    find(type: string, name: string): RegisteredResource | undefined;
+}
+
+export interface EngineOptions {
+    readonly project?: string;
+    readonly stack?: string;
+    /** Stack config, keys as `project:key`, values as Pulumi passes them (strings, JSON for objects). */
+    readonly config?: Record<string, string>;
+    /** Config keys that are secret. */
+    readonly secretKeys?: readonly string[];
+    /** Run as a preview (unknown outputs stay unknown). @default false */
+    readonly preview?: boolean;
+}
+
+/**
+ * Installs the mocks and wraps the mock monitor's `registerResource` so each resource's
+ * parent, dependencies and raw inputs are recorded. Call before the program is imported.
+ */
+export async function startEngine(options: EngineOptions = {}): Promise<Engine> {
+    const resources: RegisteredResource[] = [];
+    if (options.config !== undefined) {
+        pulumi.runtime.setAllConfig(options.config, [...(options.secretKeys ?? [])]);
+    }
+    await pulumi.runtime.setMocks({
+        newResource: args => ({ id: `${args.name}-id`, state: args.inputs }),
+        call: args => args.inputs,
+    }, options.project ?? "project", options.stack ?? "stack", options.preview ?? false);
+
+    const monitor = (pulumi.runtime as unknown as { getMonitor(): MockMonitorLike }).getMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, callback) => register(req, (err, resp) => {
+        if (!err && resp !== undefined) {
+            const raw = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
+            resources.push({
+                urn: resp.getUrn(),
+                type: req.getType(),
+                name: req.getName(),
+                custom: req.getCustom(),
+                parent: req.getParent() || undefined,
+                dependencies: [...new Set(req.getDependenciesList())].sort(),
+                inputs: reveal(raw) as Record<string, unknown>,
+                redactedInputs: redact(raw) as Record<string, unknown>,
+            });
+        }
+        callback(err, resp);
+    });
+
+    return {
+        resources,
+        settle: async () => {
+            await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+        },
+        find: (type, name) => resources.find(r => r.type === type && r.name === name),
+    };
+}
+
+interface MockMonitorLike {
+    registerResource(req: RegisterRequest, callback: (err: Error | null, resp?: RegisterResponse) => void): void;
+}
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getCustom(): boolean;
+    getParent(): string;
+    getDependenciesList(): string[];
+    getObject(): { toJavaScript(): unknown } | undefined;
+}
+interface RegisterResponse {
+    getUrn(): string;
+}
+
+function isSecret(value: unknown): value is { value: unknown } {
+    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+/** Replaces every secret in a raw (wire-format) value by the marker. */
+export function redact(value: unknown): unknown {
+    return mapSecrets(value, () => SECRET_MARKER);
+}
+
+function reveal(value: unknown): unknown {
+    return mapSecrets(value, s => reveal(s.value));
+}
+
+function mapSecrets(value: unknown, onSecret: (s: { value: unknown }) => unknown): unknown {
+    if (isSecret(value)) {
+        return onSecret(value);
+    }
+    if (Array.isArray(value)) {
+        return value.map(v => mapSecrets(v, onSecret));
+    }
+    if (typeof value === "object" && value !== null) {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapSecrets(v, onSecret)]));
+    }
+    return value;
+}
+
+/** True when the raw value at `key` of a resource's inputs was sent as a secret. */
+export function isSecretInput(resource: RegisteredResource, ...keys: string[]): boolean {
+    let value: unknown = resource.redactedInputs;
+    for (const key of keys) {
+        if (typeof value !== "object" || value === null) {
+            return false;
+        }
+        value = (value as Record<string, unknown>)[key];
+    }
+    return value === SECRET_MARKER;
+}

@@ -1,0 +1,273 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { copyFixture, tempDir } from "../support/fixture";
+import { captured, CapturedCommand, commandOf, runProgram } from "../support/program";
+import { runCaptured, RunOptions } from "../support/run-script";
+
+// The repository sits under a path with a space and a command substitution in it: the
+// scripts must work there without running anything.
+const root = tempDir();
+const repo = path.join(root, "work dir $(touch pwned)", "repo");
+const nsDir = path.join(repo, "namespaces", "dev");
+const remote = path.join(root, "remote");
+const programDirectory = process.cwd();
+const KUBECONFIG_CONTENT = "apiVersion: v1\nkind: Config\nclusters: []\n";
+
+let commands: Record<"config" | "install" | "provision", CapturedCommand>;
+let record: string;
+let runtimeDir: string;
+
+beforeAll(async () => {
+    copyFixture(repo);
+    // A local remote (behind an alias so the test picks where it writes).
+    fs.writeFileSync(path.join(nsDir, "rclone.conf"),
+        `[store]\ntype = local\n\n[kaptain]\ntype = alias\nremote = store:${remote}\n`);
+    const engine = await runProgram(async () => {
+        const { Infrastructure } = await import("../../sdk");
+        new Infrastructure("geo", {
+            namespace: "dev",
+            workingDirectory: repo,
+            kubeconfig: KUBECONFIG_CONTENT,
+            phases: { config: true, install: true, provision: true },
+        });
+    });
+    commands = {
+        config: captured(commandOf(engine, "geo-config")),
+        install: captured(commandOf(engine, "geo-install")),
+        provision: captured(commandOf(engine, "geo-provision")),
+    };
+});
+
+beforeEach(() => {
+    record = fs.mkdtempSync(path.join(root, "record-"));
+    runtimeDir = fs.mkdtempSync(path.join(root, "xdg-"));
+});
+
+function run(cmd: CapturedCommand, which: "create" | "delete", extra: Partial<RunOptions> = {}) {
+    return runCaptured(cmd, which, {
+        programDirectory,
+        stubHelmfile: extra.stubHelmfile,
+        env: { HELMFILE_RECORD: record, FIXTURE_RECORD: record, XDG_RUNTIME_DIR: runtimeDir, ...extra.env },
+    });
+}
+
+function helmfileCalls(): string[] {
+    return fs.existsSync(record) ? fs.readdirSync(record).filter(f => f.startsWith("call-")).sort() : [];
+}
+
+function argv(call = "call-1"): string[] {
+    return fs.readFileSync(path.join(record, call, "argv"), "utf8").trimEnd().split("\n");
+}
+
+function helmfileEnv(call = "call-1"): Record<string, string> {
+    return Object.fromEntries(fs.readFileSync(path.join(record, call, "env"), "utf8").split("\0")
+        .filter(Boolean).map(kv => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+}
+
+function hookCalls(): Array<Record<string, string>> {
+    const log = path.join(record, "hooks.log");
+    if (!fs.existsSync(log)) {
+        return [];
+    }
+    return fs.readFileSync(log, "utf8").split("--\n").filter(Boolean).map(block =>
+        Object.fromEntries(block.trim().split("\n").map(l => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])));
+}
+
+function readTree(dir: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    const walk = (d: string, rel: string) => {
+        for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+            const r = rel ? `${rel}/${e.name}` : e.name;
+            if (e.isDirectory()) walk(path.join(d, e.name), r);
+            else out[r] = fs.readFileSync(path.join(d, e.name), "utf8");
+        }
+    };
+    walk(dir, "");
+    return out;
+}
+
+function expectCleanedUp() {
+    expect(fs.existsSync(path.join(nsDir, "provision-configs", ".kaptain"))).toBe(false);
+    expect(fs.readdirSync(runtimeDir)).toEqual([]);
+}
+
+describe("install create", () => {
+    it("runs pre-install, make-config, helmfile and post-install in order, printing each step", () => {
+        const result = run(commands.install, "create");
+        expect(result.stderr).toBe("");
+        expect(result.status).toBe(0);
+        const steps = result.stdout.split("\n").filter(l => l.startsWith("kaptain: install: "));
+        expect(steps).toEqual([
+            "kaptain: install: pre-install hook",
+            "kaptain: install: make-config hook",
+            "kaptain: install: copy rclone.conf into provision-configs/.kaptain",
+            "kaptain: install: helmfile sync",
+            "kaptain: install: post-install hook",
+            "kaptain: install: done",
+        ]);
+        expect(hookCalls().map(c => c.hook)).toEqual(["pre-install", "make-config", "post-install"]);
+        expect(helmfileCalls()).toEqual(["call-1"]);
+        expectCleanedUp();
+    });
+
+    it("gives hooks kaptain's variables, with the real directories", () => {
+        run(commands.install, "create");
+        const realNs = fs.realpathSync(nsDir);
+        for (const call of hookCalls()) {
+            expect(call).toMatchObject({
+                namespace: "dev",
+                namespace_dir: realNs,
+                working_dir: fs.realpathSync(repo),
+                pwd: realNs,
+            });
+        }
+    });
+
+    it("calls helmfile in the namespace directory with the install selector only, concurrency and --skip-needs", () => {
+        run(commands.install, "create");
+        expect(argv()).toEqual(["--selector", "action=install", "sync", "--concurrency", "4", "--skip-needs"]);
+        expect(fs.readFileSync(path.join(record, "call-1", "cwd"), "utf8").trim()).toBe(fs.realpathSync(nsDir));
+    });
+
+    it("lets variables exported by hooks reach helmfile", () => {
+        run(commands.install, "create");
+        const env = helmfileEnv();
+        expect(env.REPO_REVISION).toBe("fixture-revision");
+        expect(env.KAPTAIN_NAMESPACE).toBe("dev");
+        expect(env.KAPTAIN_NAMESPACE_DIRECTORY).toBe(fs.realpathSync(nsDir));
+    });
+
+    it("writes kubeconfig content to a private file that helmfile gets as KUBECONFIG, then removes it", () => {
+        run(commands.install, "create");
+        const env = helmfileEnv();
+        expect(fs.readFileSync(path.join(record, "call-1", "kubeconfig"), "utf8")).toBe(KUBECONFIG_CONTENT + "\n");
+        expect(fs.readFileSync(path.join(record, "call-1", "kubeconfig.mode"), "utf8").trim()).toBe("600");
+        expect(env.KAPTAIN_KUBECONFIG).toBeUndefined();
+        expect(env.KUBECONFIG.startsWith(runtimeDir)).toBe(true);
+        expect(fs.existsSync(env.KUBECONFIG)).toBe(false);
+    });
+
+    it("embeds merged configs: namespace files override common ones, values.yaml* left out", () => {
+        run(commands.install, "create");
+        const embedded = readTree(path.join(record, "call-1", "kaptain"));
+        expect(embedded).toEqual({
+            "app/a.conf": "dev-a\n",
+            "app/b.conf": "common-b\n",
+            "app/sub/s.conf": "dev-sub\n",
+            "app.sub/s.conf": "dev-sub\n",
+            "rclone.conf": fs.readFileSync(path.join(nsDir, "rclone.conf"), "utf8"),
+        });
+    });
+
+    it("packs the rclone config into a byte-identical tarball on the remote, run after run", () => {
+        const tarball = path.join(remote, "dev", "tiles-config.tar.gz");
+        expect(run(commands.install, "create").status).toBe(0);
+        const first = fs.readFileSync(tarball);
+        // Change every mtime and wait past a second boundary: the bytes must not move.
+        const later = new Date(Date.now() + 90_000);
+        for (const f of ["configs/tiles/style.json", "configs/tiles/values.yaml"]) {
+            fs.utimesSync(path.join(repo, f), later, later);
+        }
+        fs.rmSync(tarball);
+        expect(run(commands.install, "create").status).toBe(0);
+        expect(fs.readFileSync(tarball).equals(first)).toBe(true);
+
+        const listing = execFileSync("tar", ["-tvzf", tarball, "--numeric-owner"], { encoding: "utf8" });
+        const entries = listing.trim().split("\n");
+        expect(entries.map(l => l.split(/\s+/).pop())).toEqual(["./", "./style.json"]);
+        for (const line of entries) {
+            expect(line).toMatch(/ 0\/0 /);
+            expect(line).toContain("2017-09-15 00:00");
+        }
+        const raw = execFileSync("sh", ["-c", `gzip -dc < '${tarball}' | strings`], { encoding: "utf8" });
+        expect(raw).not.toMatch(/atime|ctime/);
+    });
+
+    it("stops on a failing helmfile: exit non-zero, no post hook, cleaned up", () => {
+        const result = run(commands.install, "create", { env: { HELMFILE_EXIT: "3" } });
+        expect(result.status).toBe(3);
+        expect(result.stderr).toContain("kaptain: install: error: failed during step 'helmfile sync' (exit status 3)");
+        expect(hookCalls().map(c => c.hook)).toEqual(["pre-install", "make-config"]);
+        expectCleanedUp();
+    });
+
+    it("stops on a failing hook before helmfile runs", () => {
+        const result = run(commands.install, "create", { env: { FIXTURE_FAIL_PRE_INSTALL: "1" } });
+        expect(result.status).not.toBe(0);
+        expect(result.stderr).toContain("failed during step 'pre-install hook'");
+        expect(helmfileCalls()).toEqual([]);
+        expectCleanedUp();
+    });
+
+    it("checks for helmfile before anything runs, with one clear line", () => {
+        const result = run(commands.install, "create", { stubHelmfile: false, env: { PATH: "/usr/bin:/bin" } });
+        expect(result.status).toBe(1);
+        expect(result.stderr).toContain("kaptain: install: error: helmfile is required but 'helmfile' was not found on PATH");
+        expect(hookCalls()).toEqual([]);
+        expectCleanedUp();
+    });
+
+    it("removes a stale provision-configs/.kaptain left by an interrupted run", () => {
+        const stale = path.join(nsDir, "provision-configs", ".kaptain", "stale");
+        fs.mkdirSync(stale, { recursive: true });
+        run(commands.install, "create");
+        expect(Object.keys(readTree(path.join(record, "call-1", "kaptain")))).not.toContain("stale/x");
+        expect(fs.existsSync(path.join(record, "call-1", "kaptain", "stale"))).toBe(false);
+    });
+});
+
+describe("config and provision", () => {
+    it("config syncs the config releases, without --skip-needs", () => {
+        expect(run(commands.config, "create").status).toBe(0);
+        expect(argv()).toEqual(["--selector", "action=config", "sync", "--concurrency", "4"]);
+        expect(hookCalls().map(c => c.hook)).toEqual(["pre-config", "make-config", "post-config"]);
+    });
+
+    it("provision syncs the provision releases", () => {
+        expect(run(commands.provision, "create").status).toBe(0);
+        expect(argv()).toEqual(["--selector", "action=provision", "sync", "--concurrency", "4", "--skip-needs"]);
+        expect(hookCalls().map(c => c.hook)).toEqual(["pre-provision", "make-config", "post-provision"]);
+    });
+});
+
+describe("delete", () => {
+    it("install's delete is kaptain's uninstall", () => {
+        const result = run(commands.install, "delete");
+        expect(result.status).toBe(0);
+        expect(argv()).toEqual(["--selector", "action=install", "destroy"]);
+        expect(hookCalls().map(c => c.hook)).toEqual(["pre-uninstall", "post-uninstall"]);
+        expectCleanedUp();
+    });
+
+    it("provision's delete is kaptain's unprovision, config's destroys the config releases", () => {
+        run(commands.provision, "delete");
+        run(commands.config, "delete");
+        expect(argv("call-1")).toEqual(["--selector", "action=provision", "destroy"]);
+        expect(argv("call-2")).toEqual(["--selector", "action=config", "destroy"]);
+        expect(hookCalls().map(c => c.hook)).toEqual(["pre-unprovision", "post-unprovision", "pre-unconfig", "post-unconfig"]);
+    });
+
+    it("still runs from state when hooks.sh has been removed since", () => {
+        const hooks = path.join(nsDir, "hooks.sh");
+        const saved = fs.readFileSync(hooks);
+        fs.rmSync(hooks);
+        try {
+            expect(run(commands.install, "delete").status).toBe(0);
+            expect(argv()).toEqual(["--selector", "action=install", "destroy"]);
+        } finally {
+            fs.writeFileSync(hooks, saved);
+        }
+    });
+});
+
+describe("hostile paths", () => {
+    it("never executes a command substitution found in a path", () => {
+        run(commands.install, "create");
+        run(commands.install, "delete");
+        const pwned = spawnSync("find", [root, programDirectory, "-maxdepth", "4", "-name", "pwned"], { encoding: "utf8" });
+        expect(pwned.stdout.trim()).toBe("");
+        expect(fs.existsSync(path.join(nsDir, "pwned"))).toBe(false);
+    });
+});

@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+    test: {
+        include: ["test/**/*.test.ts"],
+        // Pulumi's mocks are process-wide: every test file gets a fresh process.
+        pool: "forks",
+        isolate: true,
+        testTimeout: 60_000,
+        hookTimeout: 120_000,
+    },
+});
