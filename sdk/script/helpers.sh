@@ -54,6 +54,11 @@ kaptain_step() {
   kaptain_log "$1"
 }
 
+kaptain_finish() {
+  KAPTAIN_STEP="finish"
+  kaptain_log "done"
+}
+
 # kaptain_require LABEL COMMAND: remember a missing tool; kaptain_preflight reports
 # every missing one, one line each, before anything runs.
 KAPTAIN_MISSING=0

@@ -74,7 +74,7 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete"): st
         ...preflight,
         "",
         ...steps,
-        "kaptain_step done",
+        "kaptain_finish",
         "",
     ].join("\n");
 }

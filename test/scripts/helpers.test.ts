@@ -1,0 +1,143 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { HELPERS_PATH } from "../../sdk/script/helpers";
+import { tempDir } from "../support/fixture";
+
+/** Runs `body` in bash with helpers.sh sourced and kaptain's variables set for `dir`. */
+function bash(dir: string, body: string, env: Record<string, string> = {}) {
+    const script = [
+        "set -eo pipefail",
+        `source ${JSON.stringify(HELPERS_PATH)}`,
+        "KAPTAIN_ACTION=test",
+        `export KAPTAIN_NAMESPACE=dev KAPTAIN_WORKING_DIRECTORY="$PWD" KAPTAIN_NAMESPACE_DIRECTORY="$PWD/namespaces/dev"`,
+        `KAPTAIN_EMBED_DIRECTORY="$KAPTAIN_NAMESPACE_DIRECTORY/provision-configs/.kaptain"`,
+        `KAPTAIN_TMP=$(mktemp -d)`,
+        body,
+    ].join("\n");
+    return spawnSync("bash", ["-c", script], { cwd: dir, encoding: "utf8", env: { ...process.env, ...env } });
+}
+
+function write(root: string, files: Record<string, string>) {
+    for (const [rel, content] of Object.entries(files)) {
+        fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+        fs.writeFileSync(path.join(root, rel), content);
+    }
+}
+
+function tree(dir: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    const walk = (d: string, rel: string) => {
+        for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+            const r = rel ? `${rel}/${e.name}` : e.name;
+            if (e.isDirectory()) walk(path.join(d, e.name), r);
+            else out[r] = fs.readFileSync(path.join(d, e.name), "utf8");
+        }
+    };
+    walk(dir, "");
+    return out;
+}
+
+describe("merge_config", () => {
+    it("copies COMMON then LOCAL, LOCAL wins, values.yaml* at any depth left out", () => {
+        const dir = tempDir();
+        write(dir, {
+            "common/a": "common-a", "common/b": "common-b", "common/deep/c": "common-c",
+            "common/values.yaml": "v", "common/deep/values.yaml.gotmpl": "v",
+            "local/a": "local-a", "local/deep/c": "local-c", "local/values.yaml.local": "v",
+        });
+        const r = bash(dir, "merge_config common local out");
+        expect(r.status).toBe(0);
+        expect(tree(path.join(dir, "out"))).toEqual({ a: "local-a", b: "common-b", "deep/c": "local-c" });
+        // Sources are untouched.
+        expect(fs.existsSync(path.join(dir, "common", "values.yaml"))).toBe(true);
+    });
+
+    it("skips a source folder that does not exist", () => {
+        const dir = tempDir();
+        write(dir, { "local/a": "local-a" });
+        expect(bash(dir, "merge_config missing local out").status).toBe(0);
+        expect(tree(path.join(dir, "out"))).toEqual({ a: "local-a" });
+        expect(bash(dir, "merge_config missing1 missing2 empty").status).toBe(0);
+        expect(tree(path.join(dir, "empty"))).toEqual({});
+    });
+});
+
+describe("embed_config and embed_subconfig", () => {
+    it("merge configs/APP (and APP/SUB) into provision-configs/.kaptain, announcing it", () => {
+        const dir = tempDir();
+        write(dir, {
+            "configs/app/x.conf": "common", "configs/app/sub/y.conf": "common-y",
+            "namespaces/dev/configs/app/x.conf": "dev",
+        });
+        const r = bash(dir, "embed_config app\nembed_subconfig app sub");
+        expect(r.status).toBe(0);
+        expect(r.stdout).toContain("kaptain: embedding app config ...");
+        expect(tree(path.join(dir, "namespaces/dev/provision-configs/.kaptain"))).toEqual({
+            "app/x.conf": "dev", "app/sub/y.conf": "common-y", "app.sub/y.conf": "common-y",
+        });
+    });
+});
+
+describe("rclone_config", () => {
+    it("uses the given rclone config file and copies to kaptain:<namespace>/APP-config.tar.gz", () => {
+        const dir = tempDir();
+        const remote = path.join(dir, "remote");
+        write(dir, {
+            "configs/tiles/a.json": "{}",
+            "elsewhere/rclone.conf": `[kaptain]\ntype = alias\nremote = ${remote}\n`,
+            "namespaces/dev/.keep": "",
+        });
+        const r = bash(dir, "rclone_config tiles elsewhere/rclone.conf");
+        expect(r.stderr).toBe("");
+        expect(r.status).toBe(0);
+        expect(fs.existsSync(path.join(remote, "dev", "tiles-config.tar.gz"))).toBe(true);
+    });
+
+    it("fails when rclone cannot copy", () => {
+        const dir = tempDir();
+        write(dir, { "configs/tiles/a.json": "{}", "namespaces/dev/rclone.conf": "[other]\ntype = local\n" });
+        expect(bash(dir, "rclone_config tiles").status).not.toBe(0);
+    });
+});
+
+describe("split_multi_yml", () => {
+    const rendered = [
+        "---",
+        "# Source: chart/templates/a.yaml",
+        "kind: A",
+        "---",
+        "# Source: chart/templates/sub/b.yaml",
+        "kind: B",
+        "data:",
+        "  text: |",
+        "    ---",
+        "    not a separator of ours",
+        "---",
+        "# Source: chart/templates/a.yaml",
+        "kind: A2",
+        "",
+    ].join("\n");
+
+    it("writes one file per source path; documents of one source share it", () => {
+        const dir = tempDir();
+        write(dir, { "all.yaml": rendered });
+        const r = bash(dir, "split_multi_yml all.yaml out");
+        expect(r.stderr).toBe("");
+        expect(r.status).toBe(0);
+        expect(tree(path.join(dir, "out"))).toEqual({
+            "chart/templates/a.yaml": "kind: A\n---\nkind: A2\n",
+            "chart/templates/sub/b.yaml": "kind: B\ndata:\n  text: |\n    ---\n    not a separator of ours\n",
+        });
+    });
+
+    it("refuses a source path that would escape the folder", () => {
+        const dir = tempDir();
+        write(dir, { "evil.yaml": "---\n# Source: ../../escape.yaml\nkind: X\n" });
+        const r = bash(dir, "split_multi_yml evil.yaml out/inner");
+        expect(r.status).not.toBe(0);
+        expect(r.stderr).toContain("unsafe source path '../../escape.yaml'");
+        expect(fs.existsSync(path.join(dir, "escape.yaml"))).toBe(false);
+    });
+});

@@ -1,0 +1,119 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Engine } from "../../sdk/synth/engine";
+import { isSecretInput } from "../../sdk/synth/engine";
+import { copyFixture, tempDir } from "../support/fixture";
+import { captured, COMMAND_TYPE, commandOf, INFRA_TYPE, runProgram } from "../support/program";
+
+const KUBECONFIG_CONTENT = "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user: {token: kube-token-not-for-logs}\n";
+const root = tempDir();
+const repo = copyFixture(path.join(root, "repo"));
+// Folders helmfile never reads for the dev namespace.
+fs.mkdirSync(path.join(repo, ".git"), { recursive: true });
+fs.writeFileSync(path.join(repo, ".git", "HEAD"), "ref: refs/heads/main\n");
+fs.mkdirSync(path.join(repo, "node_modules", "x"), { recursive: true });
+fs.writeFileSync(path.join(repo, "node_modules", "x", "index.js"), "");
+
+let engine: Engine;
+
+beforeAll(async () => {
+    engine = await runProgram(async () => {
+        const { Infrastructure } = await import("../../sdk");
+        const { local } = await import("@pulumi/command");
+        const cluster = new local.Command("cluster", { create: "true" });
+        new Infrastructure("geo", {
+            namespace: "dev",
+            workingDirectory: repo,
+            kubeconfig: pulumi.secret(KUBECONFIG_CONTENT),
+            helmfile: { environment: "dev", concurrency: 2 },
+            phases: { config: true, install: { syncArgs: ["--wait"] }, provision: true },
+            environment: { EXTRA: "value" },
+        }, { dependsOn: [cluster] });
+    });
+});
+
+describe("resource graph", () => {
+    it("registers one component and one Command per enabled phase, named after the component", () => {
+        const infra = engine.find(INFRA_TYPE, "geo")!;
+        expect(infra).toBeDefined();
+        const children = engine.resources.filter(r => r.parent === infra.urn);
+        expect(children.map(r => `${r.type} ${r.name}`)).toEqual([
+            `${COMMAND_TYPE} geo-config`, `${COMMAND_TYPE} geo-install`, `${COMMAND_TYPE} geo-provision`,
+        ]);
+    });
+
+    it("orders config -> install -> provision, all after the component's dependsOn", () => {
+        const cluster = engine.find(COMMAND_TYPE, "cluster")!;
+        const config = commandOf(engine, "geo-config");
+        const install = commandOf(engine, "geo-install");
+        const provision = commandOf(engine, "geo-provision");
+        expect(config.dependencies).toEqual([cluster.urn]);
+        expect(install.dependencies).toEqual([cluster.urn, config.urn].sort());
+        expect(provision.dependencies).toEqual([cluster.urn, install.urn].sort());
+    });
+
+    it("runs bash in the namespace directory, relative to the program", () => {
+        const install = captured(commandOf(engine, "geo-install"));
+        expect(install.interpreter).toEqual(["bash", "-c"]);
+        expect(install.dir).toBe(path.relative(process.cwd(), path.join(repo, "namespaces", "dev")));
+        expect(install.update).toBe(install.create);
+    });
+
+    it("puts no phase input in triggers", () => {
+        for (const name of ["geo-config", "geo-install", "geo-provision"]) {
+            expect(captured(commandOf(engine, name)).triggers).toBeUndefined();
+        }
+    });
+});
+
+describe("helmfile command lines", () => {
+    it("passes environment, selectors, concurrency and per-phase sync args", () => {
+        const install = captured(commandOf(engine, "geo-install"));
+        expect(install.create).toContain("\nhelmfile --environment dev --selector action=install sync --concurrency 2 --skip-needs --wait\n");
+        expect(install.delete).toContain("\nhelmfile --environment dev --selector action=install destroy\n");
+        const config = captured(commandOf(engine, "geo-config"));
+        expect(config.create).toContain("\nhelmfile --environment dev --selector action=config sync --concurrency 2\n");
+        expect(config.delete).toContain("\nhelmfile --environment dev --selector action=config destroy\n");
+    });
+});
+
+describe("environment and secrets", () => {
+    it("hands the kubeconfig over as a secret, never in a command string", () => {
+        const install = commandOf(engine, "geo-install");
+        expect(isSecretInput(install, "environment", "KAPTAIN_KUBECONFIG")).toBe(true);
+        const cmd = captured(install);
+        for (const script of [cmd.create, cmd.delete]) {
+            expect(script).not.toContain("kube-token-not-for-logs");
+        }
+    });
+
+    it("keeps secret.yaml and rclone.conf out of everything but a secret digest", () => {
+        const install = commandOf(engine, "geo-install");
+        expect(isSecretInput(install, "environment", "KAPTAIN_INPUT_secret_yaml")).toBe(true);
+        expect(isSecretInput(install, "environment", "KAPTAIN_INPUT_namespaces_dev_rclone_conf")).toBe(true);
+        const everything = JSON.stringify(engine.resources.map(r => r.redactedInputs));
+        expect(everything).not.toContain("fixture-admin-password-0001");
+        expect(everything).not.toContain("kube-token-not-for-logs");
+    });
+
+    it("passes the user's variables and a fingerprint entry per input group", () => {
+        const env = captured(commandOf(engine, "geo-install")).environment;
+        expect(env.EXTRA).toBe("value");
+        expect(Object.keys(env).filter(k => k.startsWith("KAPTAIN_INPUT_")).sort()).toEqual([
+            "KAPTAIN_INPUT_charts_seed_data",
+            "KAPTAIN_INPUT_configs_app",
+            "KAPTAIN_INPUT_configs_tiles",
+            "KAPTAIN_INPUT_global_yaml",
+            "KAPTAIN_INPUT_helmfile_yaml",
+            "KAPTAIN_INPUT_namespaces_dev_configs_app",
+            "KAPTAIN_INPUT_namespaces_dev_helmfile_yaml",
+            "KAPTAIN_INPUT_namespaces_dev_hooks_sh",
+            "KAPTAIN_INPUT_namespaces_dev_provision_configs_Chart_yaml",
+            "KAPTAIN_INPUT_namespaces_dev_rclone_conf",
+            "KAPTAIN_INPUT_secret_yaml",
+        ]);
+        expect(JSON.stringify(env).length).toBeLessThan(100_000);
+    });
+});

@@ -1,0 +1,121 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it } from "vitest";
+import { resolveInfrastructure } from "../../sdk/infrastructure";
+import { invocationProblems } from "../../sdk/phase";
+import { copyFixture, tempDir } from "../support/fixture";
+import { runProgram } from "../support/program";
+
+const root = tempDir();
+const repo = copyFixture(path.join(root, "repo"));
+
+function errorOf(fn: () => unknown): Error & { propertyPath?: string; errors?: Array<{ propertyPath: string }> } {
+    try {
+        fn();
+    } catch (err) {
+        return err as Error;
+    }
+    throw new Error("expected an error");
+}
+
+describe("construction-time checks", () => {
+    it.each([
+        ["", "`namespace` is required"],
+        ["Geo_Dev", "`namespace` must be a DNS-1123 label"],
+        ["-dev", "`namespace` must be a DNS-1123 label"],
+        ["a".repeat(64), "`namespace` must be a DNS-1123 label"],
+    ])("rejects namespace %j", (namespace, message) => {
+        const err = errorOf(() => resolveInfrastructure({ namespace, workingDirectory: repo }, root));
+        expect(pulumi.InputPropertyError.isInstance(err)).toBe(true);
+        expect(err.message).toContain(message);
+        expect(err.propertyPath).toBe("namespace");
+    });
+
+    it("rejects a working directory that does not exist, naming it", () => {
+        const err = errorOf(() => resolveInfrastructure({ namespace: "dev", workingDirectory: "nowhere" }, root));
+        expect(err.message).toContain("`workingDirectory` is not a directory");
+        expect(err.message).toContain(path.join(root, "nowhere"));
+    });
+
+    it("rejects a hooks file that does not exist", () => {
+        const err = errorOf(() => resolveInfrastructure({ namespace: "dev", workingDirectory: repo, hooks: "missing.sh" }, root));
+        expect(err.message).toContain("`hooks` names a file that does not exist: \"missing.sh\"");
+    });
+
+    it("lists every problem at once", () => {
+        const err = errorOf(() => resolveInfrastructure({
+            namespace: "dev",
+            workingDirectory: repo,
+            hooks: "missing.sh",
+            phases: { install: { selectors: [] }, deploy: true } as never,
+            environment: { KAPTAIN_NAMESPACE: "x", "not valid": "y" },
+        }, root));
+        expect(pulumi.InputPropertiesError.isInstance(err)).toBe(true);
+        expect(err.errors!.map(e => e.propertyPath).sort()).toEqual([
+            "environment.KAPTAIN_NAMESPACE", "environment.not valid", "hooks", "phases.deploy", "phases.install.selectors",
+        ]);
+    });
+
+    it("uses the repository's top-level helmfile when the namespace folder has none", () => {
+        const bare = copyFixture(path.join(tempDir(), "repo"));
+        fs.rmSync(path.join(bare, "namespaces", "dev", "helmfile.yaml"));
+        const { layout } = resolveInfrastructure({ namespace: "dev", workingDirectory: bare }, root);
+        expect(layout.helmfileFile).toBe("../../helmfile.yaml");
+    });
+
+    it("fails when no helmfile can be found", () => {
+        const empty = tempDir();
+        const err = errorOf(() => resolveInfrastructure({ namespace: "dev", workingDirectory: empty }, root));
+        expect(err.message).toContain("holds no helmfile.yaml");
+    });
+
+    it("resolves the namespace directory like kaptain: namespaces/<ns> when present, else the repository", () => {
+        expect(resolveInfrastructure({ namespace: "dev", workingDirectory: repo }, root).layout).toMatchObject({
+            namespaceDirectory: path.join(repo, "namespaces", "dev"),
+            workingFromNamespace: "../..",
+            hooksFile: "./hooks.sh",
+        });
+        expect(resolveInfrastructure({ namespace: "staging", workingDirectory: repo }, root).layout).toMatchObject({
+            namespaceDirectory: repo,
+            workingFromNamespace: ".",
+            hooksFile: undefined,
+        });
+    });
+
+    it("defaults to config and install, provision off", () => {
+        const { phases } = resolveInfrastructure({ namespace: "dev", workingDirectory: repo }, root);
+        expect(phases.map(p => p.name)).toEqual(["config", "install"]);
+    });
+
+    it("throws before registering any child", async () => {
+        let thrown: unknown;
+        const engine = await runProgram(async () => {
+            const { Infrastructure } = await import("../../sdk");
+            try {
+                new Infrastructure("bad", { namespace: "Bad Name", workingDirectory: repo });
+            } catch (err) {
+                thrown = err;
+            }
+        });
+        expect(pulumi.InputPropertyError.isInstance(thrown)).toBe(true);
+        expect(engine.resources.filter(r => r.type === "command:local:Command")).toEqual([]);
+    });
+});
+
+describe("checks on resolved values", () => {
+    const ok = { binary: "helmfile", selectors: ["action=install"], concurrency: 4, extraArgs: [], syncArgs: [] };
+
+    it("accepts sane values", () => {
+        expect(invocationProblems("install", ok)).toEqual([]);
+    });
+
+    it.each([
+        [{ concurrency: -1 }, "concurrency"],
+        [{ concurrency: 1.5 }, "concurrency"],
+        [{ binary: " " }, "`helmfile.binary` must not be empty"],
+        [{ environment: "" }, "`helmfile.environment` must not be empty"],
+    ])("rejects %j", (patch, message) => {
+        expect(invocationProblems("install", { ...ok, ...patch }).join("\n")).toContain(message);
+    });
+});
