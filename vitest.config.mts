@@ -8,5 +8,7 @@ export default defineConfig({
         isolate: true,
         testTimeout: 60_000,
         hookTimeout: 120_000,
+        // Unpacks the Helm binary that the provision-configs parity tests render with.
+        globalSetup: ["test/support/global-setup.ts"],
     },
 });

@@ -8,3 +8,7 @@ export { FingerprintGroup, fingerprintRepository, fingerprintEntries, DEFAULT_EX
 export { renderPhaseScripts, PhaseScripts, PhaseScriptSpec, INTERPRETER } from "./script/phase-script";
 export { HelmfileInvocation, syncArgv, destroyArgv } from "./script/helmfile";
 export { shQuote, shJoin } from "./script/quote";
+export { ProvisionConfigs, ProvisionConfigsArgs, ProvisionConfigsObjects, ResolvedProvisionConfigs, ValuesInput,
+    resolveProvisionConfigs, buildProvisionConfigs, rcloneConfigText } from "./provision-configs";
+export { helmString, toYaml, renderData, readValuesFile, ValuesFileError } from "./values";
+export { InfrastructureProvisionConfigs, detectProvisionConfigs, provisionConfigsChartRelease } from "./infrastructure";

@@ -6,7 +6,9 @@ import { FingerprintGroup, fingerprintEntries, fingerprintRepository } from "./f
 import { namespaceProblem, RepositoryLayout, resolveLayout } from "./layout";
 import { createPhaseCommand, defaultSelectors, Phase } from "./phase";
 import { isPhaseName, PHASE_ORDER, PhaseName } from "./phases";
+import { ProvisionConfigs, ProvisionConfigsArgs } from "./provision-configs";
 import { toolsUsedByHooks } from "./script/helpers";
+import { parseValues } from "./values";
 
 /** How helmfile is called. */
 export interface HelmfileOptions {
@@ -112,13 +114,35 @@ export interface InfrastructureArgs {
      * @default []
      */
     readonly fingerprintExclude?: readonly string[];
+    /**
+     * The namespace Secret, ConfigMap and rclone-config Secret as native objects, created
+     * before the config phase. Given fields override what is found in the repository;
+     * `false` leaves them to the repository's own provision-configs chart.
+     * @default on when the repository has a `secret.yaml`, an `rclone.conf` in the namespace
+     * directory or `configKeys` in `configs/provision-configs/values.yaml`, and no
+     * `provision-configs` release in its helmfile
+     */
+    readonly provisionConfigs?: InfrastructureProvisionConfigs | false;
 }
+
+/** ProvisionConfigs options inside an Infrastructure: namespace and directories come from it. */
+export type InfrastructureProvisionConfigs = Omit<ProvisionConfigsArgs, "namespace" | "workingDirectory"> & {
+    /**
+     * Keep a `provision-configs` release in the helmfile next to the component. Only for a
+     * chart that no longer renders the namespace Secret, ConfigMap or rclone-config Secret:
+     * otherwise both would own the same objects.
+     * @default false
+     */
+    readonly allowChartRelease?: boolean;
+};
 
 /** Plain arguments after defaults and construction-time checks. */
 export interface ResolvedInfrastructure {
     readonly layout: RepositoryLayout;
     readonly phases: ReadonlyArray<{ readonly name: PhaseName; readonly options: PhaseOptions }>;
     readonly hookTools: readonly string[];
+    /** The ProvisionConfigs to create, or undefined for none. */
+    readonly provisionConfigs?: ProvisionConfigsArgs;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -179,7 +203,84 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
 
     const hooksText = layout!.hooksFile !== undefined
         ? fs.readFileSync(path.join(layout!.namespaceDirectory, layout!.hooksFile), "utf8") : "";
-    return { layout: layout!, phases, hookTools: toolsUsedByHooks(hooksText) };
+    const provisionConfigs = resolveProvisionConfigsMode(args.provisionConfigs, layout!, problems);
+    throwIfProblems("Infrastructure", problems);
+    return { layout: layout!, phases, hookTools: toolsUsedByHooks(hooksText), provisionConfigs };
+}
+
+/** The source pairs of ProvisionConfigs: a file or a value, never both. */
+const SOURCE_PAIRS = [["secretFile", "secret"], ["configKeysFile", "configKeys"], ["rcloneConfigFile", "rcloneConfig"]] as const;
+
+/** What a kaptain repository holds for the provision-configs objects, by kaptain's conventions. */
+export function detectProvisionConfigs(layout: RepositoryLayout): Partial<ProvisionConfigsArgs> {
+    const found: { -readonly [K in keyof ProvisionConfigsArgs]?: ProvisionConfigsArgs[K] } = {};
+    for (const dir of [layout.namespaceDirectory, layout.workingDirectory]) {
+        if (found.secretFile === undefined && fs.existsSync(path.join(dir, "secret.yaml"))) {
+            found.secretFile = path.relative(layout.workingDirectory, path.join(dir, "secret.yaml"));
+        }
+        const values = path.join(dir, "configs", "provision-configs", "values.yaml");
+        if (found.configKeysFile === undefined && fs.existsSync(values) && hasConfigKeys(values)) {
+            found.configKeysFile = path.relative(layout.workingDirectory, values);
+        }
+    }
+    // kaptain copies the namespace directory's rclone.conf into the chart, no other.
+    if (fs.existsSync(path.join(layout.namespaceDirectory, "rclone.conf"))) {
+        found.rcloneConfigFile = path.relative(layout.workingDirectory, path.join(layout.namespaceDirectory, "rclone.conf"));
+    }
+    return found;
+}
+
+function hasConfigKeys(file: string): boolean {
+    try {
+        return "configKeys" in parseValues(fs.readFileSync(file, "utf8"), file);
+    } catch {
+        return true; // let ProvisionConfigs report the file's error with its line
+    }
+}
+
+/** The helmfile that declares a `provision-configs` release, if any. */
+export function provisionConfigsChartRelease(layout: RepositoryLayout): string | undefined {
+    const candidates = [
+        ...(layout.helmfileFile !== undefined ? [path.resolve(layout.namespaceDirectory, layout.helmfileFile)] : []),
+        path.join(layout.namespaceDirectory, "helmfile.yaml"),
+        path.join(layout.namespaceDirectory, "helmfile.yaml.gotmpl"),
+        path.join(layout.workingDirectory, "helmfile.yaml"),
+        path.join(layout.workingDirectory, "helmfile.yaml.gotmpl"),
+    ];
+    const release = /^\s*-?\s*name:\s*["']?provision-configs["']?\s*(#.*)?$/m;
+    return candidates.find(f => fs.existsSync(f) && fs.statSync(f).isFile() && release.test(fs.readFileSync(f, "utf8")));
+}
+
+function resolveProvisionConfigsMode(setting: InfrastructureArgs["provisionConfigs"], layout: RepositoryLayout,
+    problems: ArgProblem[]): ProvisionConfigsArgs | undefined {
+    if (setting === false) {
+        return undefined;
+    }
+    const chart = provisionConfigsChartRelease(layout);
+    const detected = detectProvisionConfigs(layout);
+    const base = { namespace: layout.namespace, workingDirectory: layout.workingDirectory };
+    if (setting === undefined) {
+        // Chart mode: the repository still deploys its own provision-configs release.
+        if (chart !== undefined || Object.keys(detected).length === 0) {
+            return undefined;
+        }
+        return { ...base, ...detected };
+    }
+    if (chart !== undefined && setting.allowChartRelease !== true) {
+        problems.push(problem("provisionConfigs", `would create the namespace Secret, ConfigMap and rclone-config Secret ` +
+            `that the provision-configs release in ${chart} also renders. Remove that release (ProvisionConfigs replaces it), ` +
+            `set \`provisionConfigs: false\` to keep the chart, or \`provisionConfigs.allowChartRelease: true\` ` +
+            `if the chart no longer renders these objects`));
+        return undefined;
+    }
+    const { allowChartRelease: _ignored, ...explicit } = setting;
+    const merged: Record<string, unknown> = { ...detected };
+    for (const pair of SOURCE_PAIRS) {
+        if (pair.some(key => explicit[key] !== undefined)) {
+            pair.forEach(key => delete merged[key]);
+        }
+    }
+    return { ...base, ...merged, ...explicit };
 }
 
 /**
@@ -226,6 +327,8 @@ export class Infrastructure extends pulumi.ComponentResource {
     public readonly phases: { readonly [P in PhaseName]?: Phase };
     /** The change-detection fingerprint: one digest per group of input files. */
     public readonly fingerprint: pulumi.Output<FingerprintGroup[]>;
+    /** The native provision-configs objects, when enabled. */
+    public readonly provisionConfigs?: ProvisionConfigs;
 
     constructor(name: string, args: InfrastructureArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("kaptain:index:Infrastructure", name, {}, opts);
@@ -236,10 +339,12 @@ export class Infrastructure extends pulumi.ComponentResource {
         this.namespace = pulumi.output(resolved.layout.namespace);
         this.phases = built.phases;
         this.fingerprint = pulumi.output(built.fingerprint);
+        this.provisionConfigs = built.provisionConfigs;
         this.registerOutputs({
             namespace: this.namespace,
             phases: this.phases,
             fingerprint: this.fingerprint,
+            provisionConfigs: this.provisionConfigs,
         });
     }
 }
@@ -247,8 +352,10 @@ export class Infrastructure extends pulumi.ComponentResource {
 /** Creates the children of an Infrastructure: one Command per enabled phase, chained. */
 export function buildInfrastructure(name: string, parent: pulumi.Resource, args: InfrastructureArgs,
     resolved: ResolvedInfrastructure, programDirectory: string, opts: pulumi.ComponentResourceOptions,
-): { phases: { [P in PhaseName]?: Phase }; fingerprint: FingerprintGroup[] } {
+): { phases: { [P in PhaseName]?: Phase }; fingerprint: FingerprintGroup[]; provisionConfigs?: ProvisionConfigs } {
     const { layout } = resolved;
+    const provisionConfigs = resolved.provisionConfigs === undefined ? undefined
+        : new ProvisionConfigs(`${name}-provision-configs`, resolved.provisionConfigs, { parent, dependsOn: opts.dependsOn });
     const fingerprint = fingerprintRepository({
         workingDirectory: layout.workingDirectory,
         namespace: layout.namespace,
@@ -258,7 +365,7 @@ export function buildInfrastructure(name: string, parent: pulumi.Resource, args:
     const helmfile = args.helmfile ?? {};
 
     const phases: { [P in PhaseName]?: Phase } = {};
-    let previous: pulumi.Resource | undefined;
+    let previous: pulumi.Resource | undefined = provisionConfigs;
     for (const { name: phase, options } of resolved.phases) {
         const created = createPhaseCommand(name, {
             phase,
@@ -285,7 +392,7 @@ export function buildInfrastructure(name: string, parent: pulumi.Resource, args:
         phases[phase] = created;
         previous = created.command;
     }
-    return { phases, fingerprint };
+    return { phases, fingerprint, provisionConfigs };
 }
 
 /**

@@ -125,10 +125,13 @@ function mapSecrets(value: unknown, onSecret: (s: { value: unknown }) => unknown
     return value;
 }
 
-/** True when the raw value at `key` of a resource's inputs was sent as a secret. */
+/** True when the input at the key path was sent as a secret, itself or as part of a secret parent. */
 export function isSecretInput(resource: RegisteredResource, ...keys: string[]): boolean {
     let value: unknown = resource.redactedInputs;
     for (const key of keys) {
+        if (value === SECRET_MARKER) {
+            return true;
+        }
         if (typeof value !== "object" || value === null) {
             return false;
         }

@@ -1,0 +1,267 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ArgProblem, problem, throwIfProblems } from "./errors";
+import { findInRepository, namespaceProblem } from "./layout";
+import { describe, isMapping, readValuesFile, renderData, Values, ValuesFileError } from "./values";
+
+/** A map of values given in the program, for example a stack's secret config object. */
+export type ValuesInput = pulumi.Input<Record<string, pulumi.Input<unknown>>>;
+
+export interface ProvisionConfigsArgs {
+    /** The namespace the objects go into, and the name of its Secret and ConfigMap. A DNS-1123 label. */
+    readonly namespace: string;
+    /**
+     * Also create the Namespace itself; the other objects then depend on it.
+     * @default false
+     */
+    readonly createNamespace?: boolean;
+    /**
+     * A YAML file holding the namespace Secret's values (kaptain's `secret.yaml`). Values
+     * are read from its `secretKey` mapping (the seed's layout) or, when that key is
+     * absent, from the whole top-level mapping. Exclusive with `secret`.
+     * @default none
+     */
+    readonly secretFile?: string;
+    /**
+     * The key of `secretFile` that holds the values; `false` always takes the whole file.
+     * @default "secret"
+     */
+    readonly secretKey?: string | false;
+    /**
+     * The namespace Secret's values as a map, for example `config.requireSecretObject("secret")`.
+     * Always stored as a Pulumi secret. Exclusive with `secretFile`.
+     * @default none
+     */
+    readonly secret?: ValuesInput;
+    /**
+     * A plain YAML values file whose `configKeys` mapping fills the namespace ConfigMap.
+     * Exclusive with `configKeys`.
+     * @default none
+     */
+    readonly configKeysFile?: string;
+    /** The namespace ConfigMap's values as a map. Exclusive with `configKeysFile`. @default none */
+    readonly configKeys?: ValuesInput;
+    /** The rclone config file for the `rclone-config` Secret. Exclusive with `rcloneConfig`. @default none */
+    readonly rcloneConfigFile?: string;
+    /** The rclone config content (a Pulumi secret). Exclusive with `rcloneConfigFile`. @default none */
+    readonly rcloneConfig?: pulumi.Input<string>;
+    /**
+     * The Helmfile repository; relative file paths resolve against the namespace
+     * directory (`namespaces/<namespace>` when it exists), then this directory.
+     * @default the program's directory (`process.cwd()`)
+     */
+    readonly workingDirectory?: string;
+}
+
+/** The plain, checked form of the arguments: every file read, every default applied. */
+export interface ResolvedProvisionConfigs {
+    readonly namespace: string;
+    readonly createNamespace: boolean;
+    /** undefined: no namespace Secret. */
+    readonly secret?: pulumi.Input<Record<string, string>>;
+    readonly configKeys?: pulumi.Input<Record<string, string>>;
+    readonly rcloneConfig?: pulumi.Input<string>;
+}
+
+/** Resolves a file argument the way kaptain does: namespace directory first, then working directory. */
+function locate(arg: string, file: string, dirs: { namespaceDirectory: string; workingDirectory: string },
+    problems: ArgProblem[]): string | undefined {
+    const found = findInRepository(dirs, file);
+    if (found === undefined || !fs.statSync(found).isFile()) {
+        problems.push(problem(arg, `names a file that does not exist: ${JSON.stringify(file)} ` +
+            `(looked in ${dirs.namespaceDirectory} and ${dirs.workingDirectory})`));
+        return undefined;
+    }
+    return found;
+}
+
+function readValues(arg: string, file: string, problems: ArgProblem[]): Values | undefined {
+    try {
+        return readValuesFile(file);
+    } catch (err) {
+        if (err instanceof ValuesFileError) {
+            problems.push(problem(arg, err.message));
+            return undefined;
+        }
+        throw err;
+    }
+}
+
+/** Picks the mapping under `key` of a values file, or explains why it cannot. */
+function mappingUnder(arg: string, file: string, values: Values, key: string | false, required: boolean,
+    problems: ArgProblem[]): Values | undefined {
+    if (key === false || !(key in values)) {
+        if (required && key !== false) {
+            problems.push(problem(arg, `${file} has no top-level \`${key}\` key`));
+            return undefined;
+        }
+        return values;
+    }
+    const picked = values[key];
+    if (picked === null || picked === undefined) {
+        return {};
+    }
+    if (!isMapping(picked)) {
+        problems.push(problem(arg, `${file}: \`${key}\` must be a mapping, found ${describe(picked)}`));
+        return undefined;
+    }
+    return picked;
+}
+
+function renderChecked(arg: string, where: string, values: Values, problems: ArgProblem[]): Record<string, string> {
+    const { data, problems: keyProblems } = renderData(values);
+    problems.push(...keyProblems.map(p => problem(arg, `${where}: ${p}`)));
+    return data;
+}
+
+/** Renders a map given in the program; its checks run once its value is known. */
+function renderInput(input: ValuesInput, arg: string, resource: () => pulumi.Resource | undefined): pulumi.Output<Record<string, string>> {
+    return pulumi.output(input).apply(values => {
+        if (!isMapping(values)) {
+            throw new pulumi.ResourceError(`\`${arg}\` must be a mapping, got ${describe(values)}`, resource());
+        }
+        const { data, problems } = renderData(values as Values);
+        if (problems.length > 0) {
+            throw new pulumi.ResourceError(`\`${arg}\`: ${problems.join("; ")}`, resource());
+        }
+        return data;
+    });
+}
+
+/** Helm's `indent` under a `|` block keeps the text and ends it with exactly one newline. */
+export function rcloneConfigText(content: string): string {
+    return content.replace(/\n*$/, "\n");
+}
+
+/** The namespace directory of a repository, as kaptain resolves it. */
+export function namespaceDirectoryOf(workingDirectory: string, namespace: string): string {
+    const candidate = path.join(workingDirectory, "namespaces", namespace);
+    return fs.existsSync(candidate) && fs.statSync(candidate).isDirectory() ? candidate : workingDirectory;
+}
+
+/**
+ * Checks the arguments and reads every file, before anything is registered. Throws one
+ * error listing every problem, each naming its argument (and file, and line).
+ */
+export function resolveProvisionConfigs(args: ProvisionConfigsArgs, programDirectory: string,
+    resource: () => pulumi.Resource | undefined = () => undefined): ResolvedProvisionConfigs {
+    const problems: ArgProblem[] = [];
+    const nsProblem = namespaceProblem(args?.namespace);
+    if (nsProblem !== undefined) {
+        throwIfProblems("ProvisionConfigs", [nsProblem]);
+    }
+    const workingDirectory = path.resolve(programDirectory, args.workingDirectory ?? ".");
+    const dirs = { workingDirectory, namespaceDirectory: namespaceDirectoryOf(workingDirectory, args.namespace) };
+
+    for (const [a, b] of [["secretFile", "secret"], ["configKeysFile", "configKeys"], ["rcloneConfigFile", "rcloneConfig"]] as const) {
+        if (args[a] !== undefined && args[b] !== undefined) {
+            problems.push(problem(a, `and \`${b}\` are exclusive: give one source`));
+        }
+    }
+
+    let secret: pulumi.Input<Record<string, string>> | undefined;
+    if (args.secretFile !== undefined) {
+        const file = locate("secretFile", args.secretFile, dirs, problems);
+        const values = file !== undefined ? readValues("secretFile", file, problems) : undefined;
+        const picked = values && mappingUnder("secretFile", file!, values, args.secretKey ?? "secret", false, problems);
+        if (picked !== undefined) {
+            secret = pulumi.secret(renderChecked("secretFile", file!, picked, problems));
+        }
+    } else if (args.secret !== undefined) {
+        secret = pulumi.secret(renderInput(args.secret, "secret", resource));
+    }
+
+    let configKeys: pulumi.Input<Record<string, string>> | undefined;
+    if (args.configKeysFile !== undefined) {
+        const file = locate("configKeysFile", args.configKeysFile, dirs, problems);
+        const values = file !== undefined ? readValues("configKeysFile", file, problems) : undefined;
+        const picked = values && mappingUnder("configKeysFile", file!, values, "configKeys", true, problems);
+        if (picked !== undefined) {
+            configKeys = renderChecked("configKeysFile", file!, picked, problems);
+        }
+    } else if (args.configKeys !== undefined) {
+        configKeys = renderInput(args.configKeys, "configKeys", resource);
+    }
+
+    let rcloneConfig: pulumi.Input<string> | undefined;
+    if (args.rcloneConfigFile !== undefined) {
+        const file = locate("rcloneConfigFile", args.rcloneConfigFile, dirs, problems);
+        if (file !== undefined) {
+            rcloneConfig = pulumi.secret(rcloneConfigText(fs.readFileSync(file, "utf8")));
+        }
+    } else if (args.rcloneConfig !== undefined) {
+        rcloneConfig = pulumi.secret(pulumi.output(args.rcloneConfig).apply(rcloneConfigText));
+    }
+
+    throwIfProblems("ProvisionConfigs", problems);
+    return { namespace: args.namespace, createNamespace: args.createNamespace ?? false, secret, configKeys, rcloneConfig };
+}
+
+/** The objects of a ProvisionConfigs; each is undefined when its source is. */
+export interface ProvisionConfigsObjects {
+    readonly namespaceObject?: k8s.core.v1.Namespace;
+    readonly secret?: k8s.core.v1.Secret;
+    readonly configMap?: k8s.core.v1.ConfigMap;
+    readonly rcloneSecret?: k8s.core.v1.Secret;
+}
+
+/** Registers the objects as children of `parent`, named `${name}-<role>`. */
+export function buildProvisionConfigs(name: string, parent: pulumi.Resource, resolved: ResolvedProvisionConfigs,
+    dependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource>): ProvisionConfigsObjects {
+    const namespaceObject = resolved.createNamespace
+        ? new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: resolved.namespace } }, { parent, dependsOn })
+        : undefined;
+    const opts: pulumi.CustomResourceOptions = { parent, dependsOn: namespaceObject ? [namespaceObject] : dependsOn };
+    const metadata = (objectName: string) => ({ name: objectName, namespace: resolved.namespace });
+
+    const secret = resolved.secret === undefined ? undefined : new k8s.core.v1.Secret(`${name}-namespace-secret`, {
+        metadata: metadata(resolved.namespace),
+        type: "Opaque",
+        stringData: resolved.secret,
+    }, opts);
+    const configMap = resolved.configKeys === undefined ? undefined : new k8s.core.v1.ConfigMap(`${name}-namespace-configmap`, {
+        metadata: metadata(resolved.namespace),
+        data: resolved.configKeys,
+    }, opts);
+    const rcloneSecret = resolved.rcloneConfig === undefined ? undefined : new k8s.core.v1.Secret(`${name}-rclone-config`, {
+        metadata: metadata("rclone-config"),
+        type: "Opaque",
+        stringData: { "rclone.conf": resolved.rcloneConfig },
+    }, opts);
+    return { namespaceObject, secret, configMap, rcloneSecret };
+}
+
+/**
+ * What the `provision-configs` chart of a kaptain repository renders, as native
+ * Kubernetes objects: the namespace Secret (from `secret.yaml`), the namespace
+ * ConfigMap (from `configKeys`) and the `rclone-config` Secret (from `rclone.conf`),
+ * each diffed field by field and encrypted in state.
+ */
+export class ProvisionConfigs extends pulumi.ComponentResource {
+    /** The Namespace, when `createNamespace` is set. */
+    public readonly namespaceObject?: k8s.core.v1.Namespace;
+    /** The Opaque Secret named after the namespace. */
+    public readonly secret?: k8s.core.v1.Secret;
+    /** The ConfigMap named after the namespace. */
+    public readonly configMap?: k8s.core.v1.ConfigMap;
+    /** The `rclone-config` Secret. */
+    public readonly rcloneSecret?: k8s.core.v1.Secret;
+
+    constructor(name: string, args: ProvisionConfigsArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("kaptain:index:ProvisionConfigs", name, {}, opts);
+        const resolved = resolveProvisionConfigs(args, process.cwd(), () => this);
+        const objects = buildProvisionConfigs(name, this, resolved, opts.dependsOn);
+        this.namespaceObject = objects.namespaceObject;
+        this.secret = objects.secret;
+        this.configMap = objects.configMap;
+        this.rcloneSecret = objects.rcloneSecret;
+        this.registerOutputs({
+            namespaceObject: this.namespaceObject,
+            secret: this.secret,
+            configMap: this.configMap,
+            rcloneSecret: this.rcloneSecret,
+        });
+    }
+}
