@@ -12,3 +12,4 @@ export { ProvisionConfigs, ProvisionConfigsArgs, ProvisionConfigsObjects, Resolv
     resolveProvisionConfigs, buildProvisionConfigs, rcloneConfigText } from "./provision-configs";
 export { helmString, toYaml, renderData, readValuesFile, ValuesFileError } from "./values";
 export { InfrastructureProvisionConfigs, detectProvisionConfigs, provisionConfigsChartRelease } from "./infrastructure";
+export { infrastructureArgsFromConfig, CONFIG_NAMESPACE, CONFIG_KEYS } from "./config";

@@ -79,6 +79,9 @@ kaptain_kubeconfig() {
         (umask 077 && printf '%s\n' "$KAPTAIN_KUBECONFIG" >"$KAPTAIN_TMP/kubeconfig")
         export KUBECONFIG="$KAPTAIN_TMP/kubeconfig"
         ;;
+      [~]/*)
+        export KUBECONFIG="$HOME/${KAPTAIN_KUBECONFIG#??}"
+        ;;
       *)
         export KUBECONFIG="$KAPTAIN_KUBECONFIG"
         ;;

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// The `kaptain` command: `kaptain synth [--stack NAME] [--project DIR] [--out DIR]`.
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { SynthError } from "./synth/project";
+import { report } from "./synth/report";
+import { synth } from "./synth/synth";
+
+const USAGE = `usage: kaptain synth [--stack NAME] [--project DIR] [--out DIR]
+
+Runs the Pulumi program of the project in DIR (default: the current directory) offline,
+with the stack's config from Pulumi.<stack>.yaml, and writes out/<stack>/: plan.json,
+manifests/ and the phase scripts. Nothing is deployed; no Pulumi CLI is needed.`;
+
+async function main(argv: string[]): Promise<number> {
+    let parsed;
+    try {
+        parsed = parseArgs({
+            args: argv,
+            allowPositionals: true,
+            options: {
+                stack: { type: "string", short: "s" },
+                project: { type: "string", short: "C" },
+                out: { type: "string" },
+                help: { type: "boolean", short: "h" },
+            },
+        });
+    } catch (err) {
+        process.stderr.write(`kaptain: ${(err as Error).message}\n${USAGE}\n`);
+        return 2;
+    }
+    const [command, ...rest] = parsed.positionals;
+    if (parsed.values.help || command === undefined) {
+        process.stdout.write(`${USAGE}\n`);
+        return command === undefined && !parsed.values.help ? 2 : 0;
+    }
+    if (command !== "synth" || rest.length > 0) {
+        process.stderr.write(`kaptain: unknown command '${[command, ...rest].join(" ")}'\n${USAGE}\n`);
+        return 2;
+    }
+    try {
+        const result = await synth({
+            projectDirectory: path.resolve(parsed.values.project ?? "."),
+            stack: parsed.values.stack,
+            outDirectory: parsed.values.out,
+        });
+        process.stdout.write(`${report(result)}\n`);
+        return 0;
+    } catch (err) {
+        const message = err instanceof SynthError || isPulumiInputError(err) ? (err as Error).message : String((err as Error).stack ?? err);
+        process.stderr.write(`kaptain synth: ${message}\n`);
+        return 1;
+    }
+}
+
+function isPulumiInputError(err: unknown): boolean {
+    return typeof err === "object" && err !== null &&
+        ("__pulumiInputPropertyError" in err || "__pulumiInputPropertiesError" in err);
+}
+
+main(process.argv.slice(2)).then(code => {
+    // Pulumi's runtime may keep handles open: leave once the work is done.
+    process.exit(code);
+}, err => {
+    process.stderr.write(`kaptain: ${String(err)}\n`);
+    process.exit(1);
+});

@@ -1,0 +1,164 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ArgProblem, throwIfProblems } from "./errors";
+import { HelmfileOptions, InfrastructureArgs, InfrastructureProvisionConfigs, PhasesArgs } from "./infrastructure";
+
+/** The config namespace read by {@link infrastructureArgsFromConfig}: keys are `kaptain:<key>`. */
+export const CONFIG_NAMESPACE = "kaptain";
+
+type Kind = "string" | "boolean" | "integer" | "string[]";
+type Shape = Readonly<Record<string, Kind>>;
+
+/** Every key a stack may set, with its type; nested objects list their fields. */
+export const CONFIG_KEYS = {
+    namespace: "string",
+    workingDirectory: "string",
+    kubeconfig: "string",
+    hooks: "string|false",
+    helmfile: {
+        binary: "string", environment: "string", file: "string", concurrency: "integer",
+        kubeContext: "string", extraArgs: "string[]",
+    },
+    phases: { config: "boolean", install: "boolean", provision: "boolean" },
+    environment: "map",
+    fingerprintExclude: "string[]",
+    provisionConfigs: {
+        enabled: "boolean", createNamespace: "boolean", secretFile: "string", secretKey: "string",
+        configKeysFile: "string", rcloneConfigFile: "string", allowChartRelease: "boolean",
+    },
+    secret: "secret map",
+    configKeys: "map",
+} as const;
+
+/**
+ * Reads and checks the `kaptain:*` keys of the stack's config and returns the
+ * Infrastructure's arguments. Every problem is reported at once, each with its key
+ * and what was expected. `kaptain:kubeconfig` and `kaptain:secret` are read as secrets.
+ */
+export function infrastructureArgsFromConfig(config: pulumi.Config = new pulumi.Config(CONFIG_NAMESPACE)): InfrastructureArgs {
+    const problems: ArgProblem[] = [];
+    const bad = (key: string, expected: string, got: unknown) =>
+        problems.push({ propertyPath: key, reason: `config \`${CONFIG_NAMESPACE}:${key}\` must be ${expected}, got ${JSON.stringify(got)}` });
+
+    // Unknown keys first: a typo must not silently fall back to a default.
+    const prefix = `${config.name}:`;
+    for (const full of Object.keys(pulumi.runtime.allConfig())) {
+        if (full.startsWith(prefix) && !(full.slice(prefix.length) in CONFIG_KEYS)) {
+            problems.push({
+                propertyPath: full.slice(prefix.length),
+                reason: `config \`${full}\` is not a pulumi-kaptain setting; known keys: ${Object.keys(CONFIG_KEYS).join(", ")}`,
+            });
+        }
+    }
+
+    const raw = (key: string): unknown => {
+        const text = config.get(key);
+        if (text === undefined) {
+            return undefined;
+        }
+        try {
+            return JSON.parse(text);
+        } catch {
+            return text; // plain strings are not JSON
+        }
+    };
+    const str = (key: string, value: unknown): string | undefined => {
+        if (value === undefined) return undefined;
+        if (typeof value !== "string" || value === "") {
+            bad(key, "a non-empty string", value);
+            return undefined;
+        }
+        return value;
+    };
+    const object = (key: string, shape: Shape | undefined): Record<string, unknown> | undefined => {
+        const value = raw(key);
+        if (value === undefined) return undefined;
+        if (typeof value !== "object" || value === null || Array.isArray(value)) {
+            bad(key, "an object", value);
+            return undefined;
+        }
+        if (shape !== undefined) {
+            for (const [field, v] of Object.entries(value)) {
+                const kind = shape[field];
+                if (kind === undefined) {
+                    problems.push({ propertyPath: `${key}.${field}`, reason: `config \`${CONFIG_NAMESPACE}:${key}.${field}\` is not a ` +
+                        `known field; known fields: ${Object.keys(shape).join(", ")}` });
+                } else if (!matches(kind, v)) {
+                    bad(`${key}.${field}`, describeKind(kind), v);
+                }
+            }
+        }
+        return value as Record<string, unknown>;
+    };
+
+    const namespace = str("namespace", raw("namespace"));
+    if (namespace === undefined && raw("namespace") === undefined) {
+        problems.push({ propertyPath: "namespace", reason: `config \`${CONFIG_NAMESPACE}:namespace\` is required: ` +
+            "the Kubernetes namespace to deploy (`pulumi config set kaptain:namespace dev`)" });
+    }
+    const workingDirectory = str("workingDirectory", raw("workingDirectory"));
+
+    const hooksRaw = raw("hooks");
+    let hooks: string | false | undefined;
+    if (hooksRaw === false || typeof hooksRaw === "string" && hooksRaw !== "") {
+        hooks = hooksRaw;
+    } else if (hooksRaw !== undefined) {
+        bad("hooks", "a file name or false", hooksRaw);
+    }
+
+    const helmfile = object("helmfile", CONFIG_KEYS.helmfile) as HelmfileOptions | undefined;
+    const phases = object("phases", CONFIG_KEYS.phases) as PhasesArgs | undefined;
+
+    const environment = object("environment", undefined);
+    for (const [k, v] of Object.entries(environment ?? {})) {
+        if (typeof v !== "string") bad(`environment.${k}`, "a string", v);
+    }
+    const fingerprintExclude = raw("fingerprintExclude");
+    if (fingerprintExclude !== undefined && !matches("string[]", fingerprintExclude)) {
+        bad("fingerprintExclude", "a list of relative paths", fingerprintExclude);
+    }
+
+    const pc = object("provisionConfigs", CONFIG_KEYS.provisionConfigs);
+    const configKeys = object("configKeys", undefined);
+    // Read as a secret only: config.get would warn, and its shape is checked once known.
+    const hasSecret = `${prefix}secret` in pulumi.runtime.allConfig();
+
+    throwIfProblems(`stack config (${CONFIG_NAMESPACE}:*)`, problems);
+
+    let provisionConfigs: InfrastructureProvisionConfigs | false | undefined;
+    if (pc?.enabled === false) {
+        provisionConfigs = false;
+    } else if (pc !== undefined || hasSecret || configKeys !== undefined) {
+        const { enabled: _enabled, ...fields } = pc ?? {};
+        provisionConfigs = {
+            ...(fields as InfrastructureProvisionConfigs),
+            ...(hasSecret ? { secret: config.requireSecretObject<Record<string, unknown>>("secret") } : {}),
+            ...(configKeys !== undefined ? { configKeys: configKeys as Record<string, string> } : {}),
+        };
+    }
+
+    const kubeconfig = config.getSecret("kubeconfig");
+    return {
+        namespace: namespace!,
+        ...(workingDirectory !== undefined ? { workingDirectory } : {}),
+        ...(hooks !== undefined ? { hooks } : {}),
+        ...(helmfile !== undefined ? { helmfile } : {}),
+        ...(phases !== undefined ? { phases } : {}),
+        ...(environment !== undefined ? { environment: environment as Record<string, string> } : {}),
+        ...(fingerprintExclude !== undefined ? { fingerprintExclude: fingerprintExclude as string[] } : {}),
+        ...(kubeconfig !== undefined ? { kubeconfig } : {}),
+        ...(provisionConfigs !== undefined ? { provisionConfigs } : {}),
+    };
+}
+
+function matches(kind: Kind, value: unknown): boolean {
+    switch (kind) {
+        case "string": return typeof value === "string" && value !== "";
+        case "boolean": return typeof value === "boolean";
+        case "integer": return Number.isInteger(value) && (value as number) >= 0;
+        case "string[]": return Array.isArray(value) && value.every(v => typeof v === "string");
+    }
+}
+
+function describeKind(kind: Kind): string {
+    return { string: "a non-empty string", boolean: "true or false", integer: "a whole number >= 0", "string[]": "a list of strings" }[kind];
+}

@@ -1,0 +1,209 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as YAML from "yaml";
+import { shQuote } from "../script/quote";
+import { RegisteredResource, SECRET_MARKER, startEngine } from "./engine";
+import { chooseStack, readProject, readStackConfig, SynthError } from "./project";
+
+/** One resource of the plan, as written to plan.json (secrets replaced by the marker). */
+export interface PlanResource {
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    readonly parent?: string;
+    readonly dependencies: readonly string[];
+    readonly inputs: Record<string, unknown>;
+}
+
+export interface Plan {
+    readonly project: string;
+    readonly stack: string;
+    readonly resources: readonly PlanResource[];
+}
+
+/** A phase as synth found it: an Infrastructure's Command. */
+export interface PlannedPhase {
+    readonly infrastructure: string;
+    readonly phase: string;
+    readonly command: PlanResource;
+    readonly scripts: { readonly create: string; readonly update: string; readonly delete: string };
+}
+
+export interface SynthOptions {
+    /** The Pulumi project directory (holds Pulumi.yaml). */
+    readonly projectDirectory: string;
+    readonly stack?: string;
+    /** Where `<stack>/` is written. @default `<project>/out` */
+    readonly outDirectory?: string;
+}
+
+export interface SynthResult {
+    readonly plan: Plan;
+    readonly previous?: Plan;
+    readonly phases: readonly PlannedPhase[];
+    readonly outDirectory: string;
+    readonly files: readonly string[];
+}
+
+const INFRASTRUCTURE = "kaptain:index:Infrastructure";
+const COMMAND = "command:local:Command";
+
+/**
+ * Runs the project's real program in-process against the mock engine, with the stack's
+ * config, and writes `out/<stack>/`: plan.json, manifests/ and phases/. The output is
+ * built in a temporary folder and renamed into place only when everything succeeded.
+ */
+export async function synth(options: SynthOptions): Promise<SynthResult> {
+    const project = readProject(path.resolve(options.projectDirectory));
+    const stack = chooseStack(project, options.stack);
+    const { config, secretKeys } = readStackConfig(project, stack);
+
+    const failures: unknown[] = [];
+    const onFailure = (err: unknown) => failures.push(err);
+    process.on("unhandledRejection", onFailure);
+    process.on("uncaughtException", onFailure);
+    const cwd = process.cwd();
+    let resources: RegisteredResource[];
+    try {
+        const engine = await startEngine({ project: project.name, stack, config, secretKeys });
+        process.chdir(project.directory); // as the Pulumi CLI runs a program
+        registerTypeScript(project.main);
+        const program = require(project.main) as Record<string, unknown> | Promise<unknown>;
+        await Promise.resolve((program as { default?: unknown }).default instanceof Function
+            ? (program as { default: () => unknown }).default() : program);
+        await engine.settle();
+        resources = engine.resources;
+    } catch (err) {
+        failures.unshift(err);
+        resources = [];
+    } finally {
+        process.chdir(cwd);
+        process.off("unhandledRejection", onFailure);
+        process.off("uncaughtException", onFailure);
+    }
+    if (failures.length > 0) {
+        throw new SynthError(`the program failed:\n${failures.map(describeError).join("\n")}`);
+    }
+
+    const plan: Plan = {
+        project: project.name,
+        stack,
+        resources: resources.map(r => ({
+            urn: r.urn, type: r.type, name: r.name, parent: r.parent, dependencies: r.dependencies, inputs: r.redactedInputs,
+        })),
+    };
+    const phases = plannedPhases(plan);
+    const outRoot = path.resolve(project.directory, options.outDirectory ?? "out");
+    const outDirectory = path.join(outRoot, stack);
+    const previous = readPreviousPlan(outDirectory);
+    const files = writeOutput(outRoot, stack, plan, phases, resources);
+    return { plan, previous, phases, outDirectory, files };
+}
+
+function describeError(err: unknown): string {
+    if (err instanceof Error) {
+        return `  ${err.message}`;
+    }
+    return `  ${String(err)}`;
+}
+
+/** Lets `require` load a TypeScript program when synth itself runs as JavaScript. */
+function registerTypeScript(main: string): void {
+    if (!main.endsWith(".ts") || require.extensions[".ts"] !== undefined) {
+        return;
+    }
+    try {
+        require("tsx/cjs/api").register();
+        return;
+    } catch {
+        // fall through to ts-node, which Pulumi's own TypeScript support uses
+    }
+    try {
+        require("ts-node").register({ transpileOnly: true });
+    } catch {
+        throw new SynthError(`${main} is TypeScript: install tsx or ts-node to synth it`);
+    }
+}
+
+/** The phases of every Infrastructure, in registration (deploy) order. */
+export function plannedPhases(plan: Plan): PlannedPhase[] {
+    const infrastructures = new Map(plan.resources.filter(r => r.type === INFRASTRUCTURE).map(r => [r.urn, r.name]));
+    return plan.resources.flatMap(r => {
+        const infra = r.parent !== undefined ? infrastructures.get(r.parent) : undefined;
+        if (r.type !== COMMAND || infra === undefined || !r.name.startsWith(`${infra}-`)) {
+            return [];
+        }
+        const { create, update, delete: del } = r.inputs as Record<string, string>;
+        return [{ infrastructure: infra, phase: r.name.slice(infra.length + 1), command: r, scripts: { create, update, delete: del } }];
+    });
+}
+
+function readPreviousPlan(outDirectory: string): Plan | undefined {
+    try {
+        return JSON.parse(fs.readFileSync(path.join(outDirectory, "plan.json"), "utf8")) as Plan;
+    } catch {
+        return undefined;
+    }
+}
+
+function writeOutput(outRoot: string, stack: string, plan: Plan, phases: readonly PlannedPhase[],
+    resources: readonly RegisteredResource[]): string[] {
+    fs.mkdirSync(outRoot, { recursive: true });
+    const staging = fs.mkdtempSync(path.join(outRoot, `.${stack}.synth-`));
+    const files: string[] = [];
+    const write = (rel: string, content: string) => {
+        fs.mkdirSync(path.dirname(path.join(staging, rel)), { recursive: true });
+        fs.writeFileSync(path.join(staging, rel), content);
+        files.push(rel);
+    };
+    try {
+        write("plan.json", `${JSON.stringify(plan, null, 2)}\n`);
+        for (const r of resources.filter(x => x.type.startsWith("kubernetes:"))) {
+            const manifest = redactedManifest(r);
+            const meta = (manifest.metadata ?? {}) as { name?: string; namespace?: string };
+            const base = [meta.namespace, String(manifest.kind ?? r.type).toLowerCase(), meta.name ?? r.name].filter(Boolean).join(".");
+            write(`manifests/${base}.yaml`, YAML.stringify(manifest, { lineWidth: 0 }));
+        }
+        const single = new Set(phases.map(p => p.infrastructure)).size <= 1;
+        for (const p of phases) {
+            const prefix = single ? `phases/${p.phase}` : `phases/${p.infrastructure}/${p.phase}`;
+            write(`${prefix}.create.sh`, p.scripts.create);
+            write(`${prefix}.update.sh`, p.scripts.update);
+            write(`${prefix}.delete.sh`, p.scripts.delete);
+            write(`${prefix}.env`, phaseEnvFile(p));
+        }
+        const target = path.join(outRoot, stack);
+        fs.rmSync(target, { recursive: true, force: true });
+        fs.renameSync(staging, target);
+    } catch (err) {
+        fs.rmSync(staging, { recursive: true, force: true });
+        throw err;
+    }
+    return files.sort();
+}
+
+/** A Kubernetes object as it would be applied, secret values (not keys) redacted. */
+function redactedManifest(r: RegisteredResource): Record<string, unknown> {
+    const manifest: Record<string, unknown> = { ...r.redactedInputs };
+    if (manifest.kind === "Secret") {
+        for (const field of ["data", "stringData"]) {
+            const revealed = r.inputs[field];
+            if (typeof revealed === "object" && revealed !== null) {
+                manifest[field] = Object.fromEntries(Object.keys(revealed).map(k => [k, SECRET_MARKER]));
+            }
+        }
+    }
+    return manifest;
+}
+
+/** The environment a phase runs with, as a file a reviewer (or `set -a; source`) can read. */
+function phaseEnvFile(p: PlannedPhase): string {
+    const inputs = p.command.inputs as { dir?: string; interpreter?: string[]; environment?: Record<string, string> };
+    return [
+        `# ${p.infrastructure} ${p.phase}: run in ${inputs.dir} with ${(inputs.interpreter ?? []).join(" ")} <script>`,
+        "# The process environment plus these variables; secret values are redacted.",
+        ...Object.entries(inputs.environment ?? {}).sort(([a], [b]) => a < b ? -1 : 1)
+            .map(([k, v]) => `${k}=${shQuote(String(v))}`),
+        "",
+    ].join("\n");
+}
