@@ -1,0 +1,134 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import type { Plan } from "../../sdk/synth/synth";
+import { exampleProject, kaptain, listFiles } from "../support/synth-project";
+
+const SECRET_VALUES = ["example-not-a-real-password", "example-not-a-real-token"];
+
+function synthIn(project: string, ...args: string[]) {
+    return kaptain(["synth", "--project", project, ...args]);
+}
+
+function everythingUnder(dir: string): string {
+    return listFiles(dir).map(f => fs.readFileSync(path.join(dir, f), "utf8")).join("\n");
+}
+
+describe("kaptain synth on the example", () => {
+    const project = exampleProject();
+    const first = synthIn(project, "--stack", "dev");
+    const out = path.join(project, "out", "dev");
+
+    it("exits 0 and writes the plan, the manifests and every phase's scripts", () => {
+        expect(first.stderr).toBe("");
+        expect(first.status).toBe(0);
+        expect(listFiles(out)).toEqual([
+            "manifests/dev.configmap.dev.yaml",
+            "manifests/dev.secret.dev.yaml",
+            "manifests/dev.secret.rclone-config.yaml",
+            "manifests/namespace.dev.yaml",
+            ...["config", "install"].flatMap(p => ["create.sh", "delete.sh", "env", "update.sh"].map(s => `phases/${p}.${s}`)),
+            "plan.json",
+        ]);
+    });
+
+    it("prints the tree and the phases in order with what each runs", () => {
+        expect(first.stdout).toContain("└─ kaptain:index:Infrastructure geo");
+        expect(first.stdout).toMatch(/1\. config .*helmfile --environment dev --file \.\.\/\.\.\/helmfile\.yaml\.gotmpl --selector action=config sync --concurrency 4\n/);
+        expect(first.stdout).toMatch(/2\. install .*--selector action=install sync --concurrency 4 --skip-needs\n/);
+        expect(first.stdout).toContain("No previous synth of this stack");
+    });
+
+    it("writes plan.json with URN, type, name, parent, dependencies and inputs in registration order", () => {
+        const plan = JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8")) as Plan;
+        expect(plan.stack).toBe("dev");
+        const install = plan.resources.find(r => r.name === "geo-install")!;
+        const config = plan.resources.find(r => r.name === "geo-config")!;
+        expect(install.urn).toBe("urn:pulumi:dev::geo-platform::kaptain:index:Infrastructure$command:local:Command::geo-install");
+        expect(install.parent).toBe(plan.resources.find(r => r.name === "geo")!.urn);
+        expect(install.dependencies).toEqual([config.urn]);
+        expect(plan.resources.indexOf(config)).toBeLessThan(plan.resources.indexOf(install));
+        expect((install.inputs.environment as Record<string, string>).KAPTAIN_INPUT_secret_yaml).toBe("[secret]");
+    });
+
+    it("never writes a secret value, and shows Secret keys with redacted values", () => {
+        const all = everythingUnder(out);
+        for (const secret of SECRET_VALUES) {
+            expect(all).not.toContain(secret);
+        }
+        expect(fs.readFileSync(path.join(out, "manifests/dev.secret.dev.yaml"), "utf8"))
+            .toContain('redisPassword: "[secret]"');
+    });
+
+    it("writes the exact scripts the Commands carry", () => {
+        const plan = JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8")) as Plan;
+        const install = plan.resources.find(r => r.name === "geo-install")!.inputs as Record<string, string>;
+        expect(fs.readFileSync(path.join(out, "phases/install.create.sh"), "utf8")).toBe(install.create);
+        expect(fs.readFileSync(path.join(out, "phases/install.delete.sh"), "utf8")).toBe(install.delete);
+    });
+
+    it("reports what changed since the last synth of the stack", () => {
+        fs.appendFileSync(path.join(project, "examples/geo-platform/infra/configs/redis/redis.conf"), "# tuned\n");
+        const again = synthIn(project, "--stack", "dev");
+        expect(again.status).toBe(0);
+        expect(again.stdout).toContain("~ command:local:Command geo-install: environment.KAPTAIN_INPUT_configs_redis");
+        expect(again.stdout).not.toContain("geo-provision-configs-namespace-secret:");
+    });
+});
+
+describe("kaptain synth failures leave no partial output", () => {
+    function expectNoOutput(project: string, stack: string) {
+        expect(fs.existsSync(path.join(project, "out", stack))).toBe(false);
+        const staging = fs.existsSync(path.join(project, "out")) ? fs.readdirSync(path.join(project, "out")) : [];
+        expect(staging.filter(f => f.includes("synth-"))).toEqual([]);
+    }
+
+    it("requires --stack when there are several stacks", () => {
+        const project = exampleProject();
+        const r = synthIn(project);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain("--stack is required: this project has several stacks (dev, prod)");
+    });
+
+    it("rejects an unknown stack, naming the ones there are", () => {
+        const project = exampleProject();
+        const r = synthIn(project, "--stack", "staging");
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain("unknown stack 'staging'");
+        expect(r.stderr).toContain("(stacks: dev, prod)");
+        expectNoOutput(project, "staging");
+    });
+
+    it("rejects invalid config with the key's name and what was expected", () => {
+        const project = exampleProject(dir => {
+            const file = path.join(dir, "Pulumi.dev.yaml");
+            fs.writeFileSync(file, fs.readFileSync(file, "utf8")
+                .replace("concurrency: 4", "concurrency: four")
+                .replace("kaptain:hooks: hooks.sh", "kaptain:hooks: hooks.sh\n  kaptain:namespce: typo"));
+        });
+        const r = synthIn(project, "--stack", "dev");
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain("`kaptain:helmfile.concurrency` must be a whole number >= 0, got \"four\"");
+        expect(r.stderr).toContain("`kaptain:namespce` is not a pulumi-kaptain setting");
+        expectNoOutput(project, "dev");
+    });
+
+    it("reports a missing hook file", () => {
+        const project = exampleProject(dir => fs.rmSync(path.join(dir, "examples/geo-platform/infra/hooks.sh")));
+        const r = synthIn(project, "--stack", "dev");
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain("`hooks` names a file that does not exist: \"hooks.sh\"");
+        expectNoOutput(project, "dev");
+    });
+
+    it("reports a program that throws, and keeps the previous good output", () => {
+        const project = exampleProject();
+        expect(synthIn(project, "--stack", "dev").status).toBe(0);
+        const before = everythingUnder(path.join(project, "out", "dev"));
+        fs.appendFileSync(path.join(project, "examples/geo-platform/index.ts"), '\nthrow new Error("program exploded");\n');
+        const r = synthIn(project, "--stack", "dev");
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain("program exploded");
+        expect(everythingUnder(path.join(project, "out", "dev"))).toBe(before);
+    });
+});
