@@ -67,6 +67,7 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
     try {
         const engine = await startEngine({ project: project.name, stack, config, secretKeys });
         process.chdir(project.directory); // as the Pulumi CLI runs a program
+        preloadProviders();
         registerTypeScript(project.main);
         const program = require(project.main) as Record<string, unknown> | Promise<unknown>;
         await Promise.resolve((program as { default?: unknown }).default instanceof Function
@@ -105,6 +106,15 @@ function describeError(err: unknown): string {
         return `  ${err.message}`;
     }
     return `  ${String(err)}`;
+}
+
+/**
+ * Loads the provider SDKs the components use before any TypeScript loader is
+ * registered: a loader's require hook roughly doubles their load time.
+ */
+function preloadProviders(): void {
+    require("@pulumi/kubernetes/core/v1");
+    require("@pulumi/command");
 }
 
 /** Lets `require` load a TypeScript program when synth itself runs as JavaScript. */

@@ -29,7 +29,7 @@ export function exampleProject(edit: (dir: string) => void = () => undefined): s
 
 /** Runs the `kaptain` CLI from source, as `npm run synth` does. */
 export function kaptain(args: string[], cwd = REPO_ROOT): CliRun {
-    const result = spawnSync(path.join(REPO_ROOT, "node_modules/.bin/tsx"), [path.join(REPO_ROOT, "sdk/cli.ts"), ...args], {
+    const result = spawnSync(process.execPath, [path.join(REPO_ROOT, "sdk/dev-cli.cjs"), ...args], {
         cwd, encoding: "utf8", timeout: 120_000, env: { ...process.env, FORCE_COLOR: "0" },
     });
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
