@@ -17,6 +17,8 @@ export interface RegisteredResource {
     readonly parent?: string;
     /** URNs this resource depends on (explicit `dependsOn` and input dependencies). */
     readonly dependencies: readonly string[];
+    /** The provider reference (`<provider urn>::<id>`) the resource was registered with, if any. */
+    readonly provider?: string;
     /** Inputs with secrets revealed: for in-process assertions only. */
     readonly inputs: Record<string, unknown>;
     /** Inputs with every secret replaced by {@link SECRET_MARKER}: safe to write out. */
@@ -68,6 +70,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<Engine> 
                 custom: req.getCustom(),
                 parent: req.getParent() || undefined,
                 dependencies: [...new Set(req.getDependenciesList())].sort(),
+                provider: req.getProvider() || undefined,
                 inputs: reveal(raw) as Record<string, unknown>,
                 redactedInputs: redact(raw) as Record<string, unknown>,
             });
@@ -93,6 +96,7 @@ interface RegisterRequest {
     getCustom(): boolean;
     getParent(): string;
     getDependenciesList(): string[];
+    getProvider(): string;
     getObject(): { toJavaScript(): unknown } | undefined;
 }
 interface RegisterResponse {

@@ -188,3 +188,28 @@ describe("bad input fails before anything is deployed", () => {
         }));
     });
 });
+
+describe("providers", () => {
+    it("hands the component's Kubernetes and command providers down to every child", async () => {
+        const repo = componentModeRepo();
+        const engine = await runProgram(async () => {
+            const { Infrastructure } = await import("../../sdk");
+            const k8s = await import("@pulumi/kubernetes");
+            const command = await import("@pulumi/command");
+            const cluster = new k8s.Provider("cluster", { kubeconfig: "apiVersion: v1\n" });
+            const local = new command.Provider("local", {});
+            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo, kubeconfig: "k.yaml" },
+                { providers: [cluster, local] });
+        });
+        const clusterUrn = engine.find("pulumi:providers:kubernetes", "cluster")!.urn;
+        const localUrn = engine.find("pulumi:providers:command", "local")!.urn;
+        const k8sChildren = engine.resources.filter(r => r.type.startsWith("kubernetes:core"));
+        expect(k8sChildren).toHaveLength(3);
+        for (const r of k8sChildren) {
+            expect(r.provider?.startsWith(`${clusterUrn}::`)).toBe(true);
+        }
+        for (const name of ["geo-config", "geo-install"]) {
+            expect(commandOf(engine, name).provider?.startsWith(`${localUrn}::`)).toBe(true);
+        }
+    });
+});
