@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { HELPERS_PATH } from "../../sdk/script/helpers";
-import { tempDir } from "../support/fixture";
+import { readTree, tempDir, writeTree } from "../support/fixture";
 
 /** Runs `body` in bash with helpers.sh sourced and kaptain's variables set for `dir`. */
 function bash(dir: string, body: string, env: Record<string, string> = {}) {
@@ -19,62 +19,42 @@ function bash(dir: string, body: string, env: Record<string, string> = {}) {
     return spawnSync("bash", ["-c", script], { cwd: dir, encoding: "utf8", env: { ...process.env, ...env } });
 }
 
-function write(root: string, files: Record<string, string>) {
-    for (const [rel, content] of Object.entries(files)) {
-        fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-        fs.writeFileSync(path.join(root, rel), content);
-    }
-}
-
-function tree(dir: string): Record<string, string> {
-    const out: Record<string, string> = {};
-    const walk = (d: string, rel: string) => {
-        for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-            const r = rel ? `${rel}/${e.name}` : e.name;
-            if (e.isDirectory()) walk(path.join(d, e.name), r);
-            else out[r] = fs.readFileSync(path.join(d, e.name), "utf8");
-        }
-    };
-    walk(dir, "");
-    return out;
-}
-
 describe("merge_config", () => {
     it("copies COMMON then LOCAL, LOCAL wins, values.yaml* at any depth left out", () => {
         const dir = tempDir();
-        write(dir, {
+        writeTree(dir, {
             "common/a": "common-a", "common/b": "common-b", "common/deep/c": "common-c",
             "common/values.yaml": "v", "common/deep/values.yaml.gotmpl": "v",
             "local/a": "local-a", "local/deep/c": "local-c", "local/values.yaml.local": "v",
         });
         const r = bash(dir, "merge_config common local out");
         expect(r.status).toBe(0);
-        expect(tree(path.join(dir, "out"))).toEqual({ a: "local-a", b: "common-b", "deep/c": "local-c" });
+        expect(readTree(path.join(dir, "out"))).toEqual({ a: "local-a", b: "common-b", "deep/c": "local-c" });
         // Sources are untouched.
         expect(fs.existsSync(path.join(dir, "common", "values.yaml"))).toBe(true);
     });
 
     it("skips a source folder that does not exist", () => {
         const dir = tempDir();
-        write(dir, { "local/a": "local-a" });
+        writeTree(dir, { "local/a": "local-a" });
         expect(bash(dir, "merge_config missing local out").status).toBe(0);
-        expect(tree(path.join(dir, "out"))).toEqual({ a: "local-a" });
+        expect(readTree(path.join(dir, "out"))).toEqual({ a: "local-a" });
         expect(bash(dir, "merge_config missing1 missing2 empty").status).toBe(0);
-        expect(tree(path.join(dir, "empty"))).toEqual({});
+        expect(readTree(path.join(dir, "empty"))).toEqual({});
     });
 });
 
 describe("embed_config and embed_subconfig", () => {
     it("merge configs/APP (and APP/SUB) into provision-configs/.kaptain, announcing it", () => {
         const dir = tempDir();
-        write(dir, {
+        writeTree(dir, {
             "configs/app/x.conf": "common", "configs/app/sub/y.conf": "common-y",
             "namespaces/dev/configs/app/x.conf": "dev",
         });
         const r = bash(dir, "embed_config app\nembed_subconfig app sub");
         expect(r.status).toBe(0);
         expect(r.stdout).toContain("kaptain: embedding app config ...");
-        expect(tree(path.join(dir, "namespaces/dev/provision-configs/.kaptain"))).toEqual({
+        expect(readTree(path.join(dir, "namespaces/dev/provision-configs/.kaptain"))).toEqual({
             "app/x.conf": "dev", "app/sub/y.conf": "common-y", "app.sub/y.conf": "common-y",
         });
     });
@@ -84,7 +64,7 @@ describe("rclone_config", () => {
     it("uses the given rclone config file and copies to kaptain:<namespace>/APP-config.tar.gz", () => {
         const dir = tempDir();
         const remote = path.join(dir, "remote");
-        write(dir, {
+        writeTree(dir, {
             "configs/tiles/a.json": "{}",
             "elsewhere/rclone.conf": `[kaptain]\ntype = alias\nremote = ${remote}\n`,
             "namespaces/dev/.keep": "",
@@ -97,7 +77,7 @@ describe("rclone_config", () => {
 
     it("fails when rclone cannot copy", () => {
         const dir = tempDir();
-        write(dir, { "configs/tiles/a.json": "{}", "namespaces/dev/rclone.conf": "[other]\ntype = local\n" });
+        writeTree(dir, { "configs/tiles/a.json": "{}", "namespaces/dev/rclone.conf": "[other]\ntype = local\n" });
         expect(bash(dir, "rclone_config tiles").status).not.toBe(0);
     });
 });
@@ -122,11 +102,11 @@ describe("split_multi_yml", () => {
 
     it("writes one file per source path; documents of one source share it", () => {
         const dir = tempDir();
-        write(dir, { "all.yaml": rendered });
+        writeTree(dir, { "all.yaml": rendered });
         const r = bash(dir, "split_multi_yml all.yaml out");
         expect(r.stderr).toBe("");
         expect(r.status).toBe(0);
-        expect(tree(path.join(dir, "out"))).toEqual({
+        expect(readTree(path.join(dir, "out"))).toEqual({
             "chart/templates/a.yaml": "kind: A\n---\nkind: A2\n",
             "chart/templates/sub/b.yaml": "kind: B\ndata:\n  text: |\n    ---\n    not a separator of ours\n",
         });
@@ -134,7 +114,7 @@ describe("split_multi_yml", () => {
 
     it("refuses a source path that would escape the folder", () => {
         const dir = tempDir();
-        write(dir, { "evil.yaml": "---\n# Source: ../../escape.yaml\nkind: X\n" });
+        writeTree(dir, { "evil.yaml": "---\n# Source: ../../escape.yaml\nkind: X\n" });
         const r = bash(dir, "split_multi_yml evil.yaml out/inner");
         expect(r.status).not.toBe(0);
         expect(r.stderr).toContain("unsafe source path '../../escape.yaml'");

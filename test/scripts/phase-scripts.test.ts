@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { copyFixture, tempDir } from "../support/fixture";
+import { copyFixture, readTree, tempDir } from "../support/fixture";
 import { captured, CapturedCommand, commandOf, runProgram } from "../support/program";
 import { runCaptured, RunOptions } from "../support/run-script";
 
@@ -73,19 +73,6 @@ function hookCalls(): Array<Record<string, string>> {
     }
     return fs.readFileSync(log, "utf8").split("--\n").filter(Boolean).map(block =>
         Object.fromEntries(block.trim().split("\n").map(l => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])));
-}
-
-function readTree(dir: string): Record<string, string> {
-    const out: Record<string, string> = {};
-    const walk = (d: string, rel: string) => {
-        for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-            const r = rel ? `${rel}/${e.name}` : e.name;
-            if (e.isDirectory()) walk(path.join(d, e.name), r);
-            else out[r] = fs.readFileSync(path.join(d, e.name), "utf8");
-        }
-    };
-    walk(dir, "");
-    return out;
 }
 
 function expectCleanedUp() {

@@ -16,3 +16,36 @@ export function copyFixture(dest: string, source = FIXTURE_REPO): string {
     fs.cpSync(source, dest, { recursive: true });
     return dest;
 }
+
+/** Every file below `dir` with its text, keyed by relative path. */
+export function readTree(dir: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    const walk = (d: string, rel: string) => {
+        for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+            const r = rel ? `${rel}/${e.name}` : e.name;
+            if (e.isDirectory()) walk(path.join(d, e.name), r);
+            else out[r] = fs.readFileSync(path.join(d, e.name), "utf8");
+        }
+    };
+    walk(dir, "");
+    return out;
+}
+
+/** Writes `files` (relative path to text) below `dir` and returns `dir`. */
+export function writeTree(dir: string, files: Record<string, string>): string {
+    for (const [rel, content] of Object.entries(files)) {
+        fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+        fs.writeFileSync(path.join(dir, rel), content);
+    }
+    return dir;
+}
+
+/** The error `fn` throws; fails the test when it does not throw. */
+export function errorOf(fn: () => unknown): Error & { propertyPath?: string; errors?: Array<{ propertyPath: string; reason: string }> } {
+    try {
+        fn();
+    } catch (err) {
+        return err as Error;
+    }
+    throw new Error("expected an error");
+}

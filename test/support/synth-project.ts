@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { tempDir } from "./fixture";
+import { readTree, tempDir } from "./fixture";
 import { REPO_ROOT } from "./program";
 
 export interface CliRun {
@@ -37,15 +37,5 @@ export function kaptain(args: string[], cwd = REPO_ROOT): CliRun {
 
 /** Every file below `dir`, relative, sorted. */
 export function listFiles(dir: string): string[] {
-    if (!fs.existsSync(dir)) return [];
-    const out: string[] = [];
-    const walk = (d: string, rel: string) => {
-        for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-            const r = rel ? `${rel}/${e.name}` : e.name;
-            if (e.isDirectory()) walk(path.join(d, e.name), r);
-            else out.push(r);
-        }
-    };
-    walk(dir, "");
-    return out.sort();
+    return fs.existsSync(dir) ? Object.keys(readTree(dir)).sort() : [];
 }

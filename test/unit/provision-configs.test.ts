@@ -6,19 +6,11 @@ import { resolveInfrastructure } from "../../sdk/infrastructure";
 import { resolveProvisionConfigs } from "../../sdk/provision-configs";
 import type { Engine } from "../../sdk/synth/engine";
 import { isSecretInput } from "../../sdk/synth/engine";
-import { copyFixture, tempDir } from "../support/fixture";
+import { copyFixture, errorOf, tempDir, writeTree } from "../support/fixture";
 import { commandOf, runProgram } from "../support/program";
 
 const root = tempDir();
 const SECRET_VALUE = "fixture-admin-password-0001";
-
-function write(dir: string, files: Record<string, string>): string {
-    for (const [rel, content] of Object.entries(files)) {
-        fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-        fs.writeFileSync(path.join(dir, rel), content);
-    }
-    return dir;
-}
 
 /** The fixture without its provision-configs release: component mode by default. */
 function componentModeRepo(): string {
@@ -26,17 +18,8 @@ function componentModeRepo(): string {
     const helmfile = path.join(repo, "helmfile.yaml");
     fs.writeFileSync(helmfile, fs.readFileSync(helmfile, "utf8")
         .replace(/  - name: provision-configs\n(    .*\n|      .*\n)*/, ""));
-    write(repo, { "configs/provision-configs/values.yaml": "configKeys:\n  domain: example.test\n  replicas: 2\n" });
+    writeTree(repo, { "configs/provision-configs/values.yaml": "configKeys:\n  domain: example.test\n  replicas: 2\n" });
     return repo;
-}
-
-function errorOf(fn: () => unknown): Error & { errors?: Array<{ propertyPath: string; reason: string }> } {
-    try {
-        fn();
-    } catch (err) {
-        return err as Error;
-    }
-    throw new Error("expected an error");
 }
 
 describe("ProvisionConfigs resources", () => {
@@ -145,7 +128,7 @@ describe("modes next to a provision-configs chart", () => {
 });
 
 describe("bad input fails before anything is deployed", () => {
-    const dir = write(tempDir(), {
+    const dir = writeTree(tempDir(), {
         "broken.yaml": "secret:\n  a: 1\n  b: [unclosed\n",
         "list.yaml": "secret:\n  - a\n  - b\n",
         "badkey.yaml": "secret:\n  \"has space\": x\n  ok: y\n",

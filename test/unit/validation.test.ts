@@ -4,20 +4,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { resolveInfrastructure } from "../../sdk/infrastructure";
 import { invocationProblems } from "../../sdk/phase";
-import { copyFixture, tempDir } from "../support/fixture";
+import { copyFixture, errorOf, tempDir } from "../support/fixture";
 import { runProgram } from "../support/program";
 
 const root = tempDir();
 const repo = copyFixture(path.join(root, "repo"));
-
-function errorOf(fn: () => unknown): Error & { propertyPath?: string; errors?: Array<{ propertyPath: string }> } {
-    try {
-        fn();
-    } catch (err) {
-        return err as Error;
-    }
-    throw new Error("expected an error");
-}
 
 describe("construction-time checks", () => {
     it.each([
