@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ArgProblem, throwIfProblems } from "./errors";
 import { HelmfileOptions, InfrastructureArgs, InfrastructureProvisionConfigs, PhasesArgs } from "./infrastructure";
+import { PHASE_LOGGING, PhaseLogging } from "./script/phase-script";
 
 /** The config namespace read by {@link infrastructureArgsFromConfig}: keys are `kaptain:<key>`. */
 export const CONFIG_NAMESPACE = "kaptain";
@@ -21,8 +22,12 @@ export const CONFIG_KEYS = {
     phases: { config: "boolean", install: "boolean", provision: "boolean" },
     environment: "map",
     fingerprintExclude: "string[]",
+    createNamespace: "boolean",
+    deleteNamespace: "boolean",
+    protect: "boolean",
+    logging: "all|stderr|steps",
     provisionConfigs: {
-        enabled: "boolean", createNamespace: "boolean", secretFile: "string", secretKey: "string",
+        enabled: "boolean", secretFile: "string", secretKey: "string",
         configKeysFile: "string", rcloneConfigFile: "string", allowChartRelease: "boolean",
     },
     secret: "secret map",
@@ -117,6 +122,23 @@ export function infrastructureArgsFromConfig(config: pulumi.Config = new pulumi.
         bad("fingerprintExclude", "a list of relative paths", fingerprintExclude);
     }
 
+    const flags: { -readonly [K in "createNamespace" | "deleteNamespace" | "protect"]?: boolean } = {};
+    for (const key of ["createNamespace", "deleteNamespace", "protect"] as const) {
+        const value = raw(key);
+        if (value !== undefined && typeof value !== "boolean") {
+            bad(key, "true or false", value);
+        } else if (value !== undefined) {
+            flags[key] = value;
+        }
+    }
+    const loggingRaw = raw("logging");
+    let logging: PhaseLogging | undefined;
+    if (loggingRaw !== undefined && !PHASE_LOGGING.includes(loggingRaw as PhaseLogging)) {
+        bad("logging", `one of ${PHASE_LOGGING.join(", ")}`, loggingRaw);
+    } else {
+        logging = loggingRaw as PhaseLogging | undefined;
+    }
+
     const pc = object("provisionConfigs", CONFIG_KEYS.provisionConfigs);
     const configKeys = object("configKeys", undefined);
     // Read as a secret only: config.get would warn, and its shape is checked once known.
@@ -147,6 +169,8 @@ export function infrastructureArgsFromConfig(config: pulumi.Config = new pulumi.
         ...(fingerprintExclude !== undefined ? { fingerprintExclude: fingerprintExclude as string[] } : {}),
         ...(kubeconfig !== undefined ? { kubeconfig } : {}),
         ...(provisionConfigs !== undefined ? { provisionConfigs } : {}),
+        ...flags,
+        ...(logging !== undefined ? { logging } : {}),
     };
 }
 

@@ -36,7 +36,29 @@ export interface FingerprintOptions {
 }
 
 /** Folder names that helmfile never reads as inputs, skipped wherever they appear. */
-export const DEFAULT_EXCLUDES: readonly string[] = [".git", ".hg", ".svn", "node_modules", ".kaptain", ".pulumi"];
+export const DEFAULT_EXCLUDES: readonly string[] = [".git", ".hg", ".svn", "node_modules", ".kaptain", ".kaptain.lock", ".pulumi"];
+
+/**
+ * Files of a Pulumi project, skipped at the repository's top level: when the Helmfile
+ * repository is the program's own directory, editing the program's package or a
+ * stack's config must not re-run every phase (stack config that matters reaches the
+ * phases as inputs of its own).
+ */
+export const PROJECT_FILES: readonly RegExp[] = [
+    /^Pulumi(\..+)?\.ya?ml$/, /^package(-lock)?\.json$/, /^npm-shrinkwrap\.json$/, /^yarn\.lock$/, /^pnpm-lock\.yaml$/,
+    /^tsconfig(\..+)?\.json$/,
+];
+
+/** A folder holding this file is `kaptain synth`'s output: never an input. */
+export const SYNTH_OUTPUT_MARKER = ".kaptain-synth-output";
+
+/** A problem with the repository's files: a dangling symlink, a loop. Names the path. */
+export class FingerprintError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "FingerprintError";
+    }
+}
 
 /** Files holding credentials: secret values, rclone remotes. */
 export const DEFAULT_SECRET_FILES: readonly string[] = ["secret.yaml", "secrets.yaml", "rclone.conf"];
@@ -46,38 +68,67 @@ const CHUNK_BYTES = 1024 * 1024;
 interface FileEntry {
     readonly rel: string;
     readonly abs: string;
-    readonly symlink: boolean;
 }
 
 /**
- * Lists the input files of a namespace, sorted by relative path. Synchronous on
- * purpose: the fingerprint's keys must be known when the Command is constructed, so
- * that each key's secrecy stays its own (an async map would be one Output, secret as a
- * whole as soon as one value is).
+ * Lists the input files of a namespace, sorted by relative path. Symlinks count as what
+ * they point to, files and folders alike (a config shared from elsewhere, a namespace
+ * folder that is a link): an edit to the target is an edit. A dangling link or a loop
+ * throws a {@link FingerprintError} naming the link.
+ *
+ * Synchronous on purpose: the fingerprint's keys must be known when the Command is
+ * constructed, so that each key's secrecy stays its own (an async map would be one
+ * Output, secret as a whole as soon as one value is).
  */
 export function listInputFiles(options: FingerprintOptions): FileEntry[] {
     const excludedNames = new Set(DEFAULT_EXCLUDES);
     const excludedPaths = new Set((options.exclude ?? []).map(normaliseRel));
     const files: FileEntry[] = [];
 
-    const walk = (absDir: string, relDir: string): void => {
-        for (const entry of fs.readdirSync(absDir, { withFileTypes: true })) {
+    const walk = (absDir: string, relDir: string, ancestors: ReadonlySet<string>): void => {
+        const entries = fs.readdirSync(absDir, { withFileTypes: true });
+        if (relDir !== "" && entries.some(e => e.name === SYNTH_OUTPUT_MARKER)) {
+            return;
+        }
+        for (const entry of entries) {
             const rel = relDir === "" ? entry.name : `${relDir}/${entry.name}`;
-            if (excludedPaths.has(rel)) {
+            if (excludedPaths.has(rel) || (relDir === "" && PROJECT_FILES.some(p => p.test(entry.name)))) {
                 continue;
             }
             const abs = path.join(absDir, entry.name);
-            if (entry.isDirectory()) {
-                if (!excludedNames.has(entry.name) && !isOtherNamespace(rel, options.namespace)) {
-                    walk(abs, rel);
+            const kind = entry.isSymbolicLink() ? linkTarget(abs, rel) : entry.isDirectory() ? "directory" : entry.isFile() ? "file" : "other";
+            if (kind === "directory") {
+                if (excludedNames.has(entry.name) || isOtherNamespace(rel, options.namespace)) {
+                    continue;
                 }
-            } else if (entry.isFile() || entry.isSymbolicLink()) {
-                files.push({ rel, abs, symlink: entry.isSymbolicLink() });
+                const real = fs.realpathSync(abs);
+                if (ancestors.has(real)) {
+                    throw new FingerprintError(`${rel} is a symlink loop: it leads back to ${real}, which contains it`);
+                }
+                walk(abs, rel, new Set([...ancestors, real]));
+            } else if (kind === "file") {
+                files.push({ rel, abs });
             }
         }
     };
-    walk(options.workingDirectory, "");
+    walk(options.workingDirectory, "", new Set([fs.realpathSync(options.workingDirectory)]));
     return files.sort((a, b) => compare(a.rel, b.rel));
+}
+
+/** What a symlink points to, following every hop; a dangling link or a loop is an error. */
+function linkTarget(abs: string, rel: string): "directory" | "file" | "other" {
+    let stat: fs.Stats;
+    try {
+        stat = fs.statSync(abs);
+    } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const target = fs.readlinkSync(abs);
+        if (code === "ELOOP") {
+            throw new FingerprintError(`${rel} is a symlink loop (-> ${target})`);
+        }
+        throw new FingerprintError(`${rel} is a symlink to ${target}, which does not exist (${code})`);
+    }
+    return stat.isDirectory() ? "directory" : stat.isFile() ? "file" : "other";
 }
 
 /** Computes the fingerprint groups of a namespace, sorted by group path. */
@@ -145,14 +196,9 @@ function isOtherNamespace(rel: string, namespace: string): boolean {
     return parts.length === 2 && parts[0] === "namespaces" && parts[1] !== namespace;
 }
 
-/** Streams the file through sha256 in fixed chunks: memory stays flat whatever the size. */
+/** Streams the file (a link's target) through sha256 in fixed chunks: memory stays flat whatever the size. */
 function digestFile(file: FileEntry, buffer: Buffer): string {
     const hash = createHash("sha256");
-    if (file.symlink) {
-        // A link counts as its target's name: following it could leave the repository.
-        hash.update(`symlink:${fs.readlinkSync(file.abs)}`);
-        return hash.digest("hex");
-    }
     const fd = fs.openSync(file.abs, "r");
     try {
         let read: number;

@@ -1,6 +1,8 @@
 // Public API of pulumi-kaptain.
 export { Infrastructure, InfrastructureArgs, HelmfileOptions, PhaseOptions, PhaseSetting, PhasesArgs,
-    DEFAULT_PHASES, resolveInfrastructure, buildInfrastructure, phaseEnvironment, kubeconfigForScript } from "./infrastructure";
+    DEFAULT_PHASES, resolveInfrastructure, buildInfrastructure, phaseEnvironment, layoutWarnings } from "./infrastructure";
+export { clusterProvider, isKubeconfigContent, kubeconfigForScript, readKubeconfig } from "./kubeconfig";
+export { PhaseLogging } from "./script/phase-script";
 export { Phase, createPhaseCommand, invocationProblems } from "./phase";
 export { PhaseName, PHASE_ORDER, PHASES } from "./phases";
 export { RepositoryLayout, resolveLayout, namespaceProblem } from "./layout";

@@ -2,12 +2,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgProblem, problem, throwIfProblems } from "./errors";
-import { FingerprintGroup, fingerprintEntries, fingerprintRepository } from "./fingerprint";
+import * as k8s from "@pulumi/kubernetes";
+import { FingerprintError, FingerprintGroup, fingerprintEntries, fingerprintRepository } from "./fingerprint";
+import { clusterProvider, kubeconfigForScript } from "./kubeconfig";
 import { namespaceProblem, RepositoryLayout, resolveLayout } from "./layout";
 import { createPhaseCommand, defaultSelectors, Phase } from "./phase";
 import { isPhaseName, PHASE_ORDER, PhaseName } from "./phases";
-import { ProvisionConfigs, ProvisionConfigsArgs } from "./provision-configs";
+import { namespaceResource, ProvisionConfigs, ProvisionConfigsArgs } from "./provision-configs";
 import { toolsUsedByHooks } from "./script/helpers";
+import { PHASE_LOGGING, PhaseLogging } from "./script/phase-script";
 import { parseValues } from "./values";
 
 /** How helmfile is called. */
@@ -123,10 +126,40 @@ export interface InfrastructureArgs {
      * `provision-configs` release in its helmfile
      */
     readonly provisionConfigs?: InfrastructureProvisionConfigs | false;
+    /**
+     * Create the Namespace before the first phase, as a Pulumi resource. Off, the config
+     * phase's helmfile creates it (helmfile's default, as with kaptain) and the
+     * provision-configs objects follow that phase. Either way, deleting the component
+     * leaves the Namespace in the cluster unless `deleteNamespace` is set.
+     * @default false
+     */
+    readonly createNamespace?: boolean;
+    /**
+     * With `createNamespace`: delete the Namespace, and everything still in it, when the
+     * component is deleted (`pulumi destroy`, `createNamespace` turned off, a rename
+     * without `aliases`). Off, Pulumi only forgets it.
+     * @default false
+     */
+    readonly deleteNamespace?: boolean;
+    /**
+     * Protect the phase Commands (Pulumi's `protect`): deleting one, which runs
+     * `helmfile destroy`, then fails until protection is lifted. For production stacks.
+     * @default false
+     */
+    readonly protect?: boolean;
+    /**
+     * What of the hooks' and helmfile's output a phase lets through to Pulumi's log and,
+     * on failure, to its error message: `all`, `stderr` (helmfile's progress and errors;
+     * helm's stdout, release notes included, is dropped) or `steps` (only the phase's
+     * step lines). The output kept in the state is encrypted whatever this says.
+     * @default "stderr"
+     */
+    readonly logging?: PhaseLogging;
 }
 
 /** ProvisionConfigs options inside an Infrastructure: namespace and directories come from it. */
-export type InfrastructureProvisionConfigs = Omit<ProvisionConfigsArgs, "namespace" | "workingDirectory"> & {
+export type InfrastructureProvisionConfigs =
+    Omit<ProvisionConfigsArgs, "namespace" | "workingDirectory" | "createNamespace" | "deleteNamespace"> & {
     /**
      * Keep a `provision-configs` release in the helmfile next to the component. Only for a
      * chart that no longer renders the namespace Secret, ConfigMap or rclone-config Secret:
@@ -143,6 +176,14 @@ export interface ResolvedInfrastructure {
     readonly hookTools: readonly string[];
     /** The ProvisionConfigs to create, or undefined for none. */
     readonly provisionConfigs?: ProvisionConfigsArgs;
+    readonly createNamespace: boolean;
+    readonly deleteNamespace: boolean;
+    readonly protect: boolean;
+    readonly logging: PhaseLogging;
+    /** Things that deploy, but maybe not as the user meant: logged as Pulumi warnings. */
+    readonly warnings: readonly string[];
+    /** The change-detection fingerprint of the namespace's input files. */
+    readonly fingerprint: FingerprintGroup[];
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -191,6 +232,23 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
         }
     }
 
+    for (const key of ["createNamespace", "deleteNamespace", "protect"] as const) {
+        if (args[key] !== undefined && typeof args[key] !== "boolean") {
+            problems.push(problem(key, `must be true or false, got ${JSON.stringify(args[key])}`));
+        }
+    }
+    if (args.logging !== undefined && !PHASE_LOGGING.includes(args.logging)) {
+        problems.push(problem("logging", `must be one of ${PHASE_LOGGING.join(", ")}, got ${JSON.stringify(args.logging)}`));
+    }
+    if (args.deleteNamespace === true && args.createNamespace !== true) {
+        problems.push(problem("deleteNamespace", "needs `createNamespace: true`: only a Namespace this component created can be deleted by it"));
+    }
+    for (const key of ["createNamespace", "deleteNamespace"]) {
+        if (typeof args.provisionConfigs === "object" && args.provisionConfigs !== null && key in args.provisionConfigs) {
+            problems.push(problem(`provisionConfigs.${key}`, `is an argument of the Infrastructure itself: set \`${key}\``));
+        }
+    }
+
     const { layout, problems: layoutProblems } = resolveLayout({
         namespace: args.namespace,
         workingDirectory: args.workingDirectory ?? ".",
@@ -204,8 +262,51 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
     const hooksText = layout!.hooksFile !== undefined
         ? fs.readFileSync(path.join(layout!.namespaceDirectory, layout!.hooksFile), "utf8") : "";
     const provisionConfigs = resolveProvisionConfigsMode(args.provisionConfigs, layout!, problems);
+    let fingerprint: FingerprintGroup[] = [];
+    try {
+        fingerprint = fingerprintRepository({
+            workingDirectory: layout!.workingDirectory,
+            namespace: layout!.namespace,
+            exclude: args.fingerprintExclude,
+        });
+    } catch (err) {
+        if (!(err instanceof FingerprintError)) {
+            throw err;
+        }
+        problems.push(problem("workingDirectory", `cannot be read for change detection: ${err.message} ` +
+            `(in ${layout!.workingDirectory}; \`fingerprintExclude\` can leave a path out)`));
+    }
     throwIfProblems("Infrastructure", problems);
-    return { layout: layout!, phases, hookTools: toolsUsedByHooks(hooksText), provisionConfigs };
+    return {
+        layout: layout!, phases, hookTools: toolsUsedByHooks(hooksText), provisionConfigs,
+        createNamespace: args.createNamespace ?? false,
+        deleteNamespace: args.deleteNamespace ?? false,
+        protect: args.protect ?? false,
+        logging: args.logging ?? "stderr",
+        warnings: layoutWarnings(layout!),
+        fingerprint,
+    };
+}
+
+/**
+ * kaptain falls back to the repository root when `namespaces/<ns>` does not exist; its
+ * users see the folders in their shell, a Pulumi user sees nothing. A typo in the
+ * namespace would deploy the root's releases without the namespace's overrides.
+ */
+export function layoutWarnings(layout: RepositoryLayout): string[] {
+    if (layout.namespaceDirectory !== layout.workingDirectory) {
+        return [];
+    }
+    const folder = path.join(layout.workingDirectory, "namespaces");
+    let existing: string[];
+    try {
+        existing = fs.readdirSync(folder, { withFileTypes: true }).filter(e => e.isDirectory()).map(e => e.name).sort();
+    } catch {
+        return [];
+    }
+    return [`namespace '${layout.namespace}' has no folder namespaces/${layout.namespace}/ in ${layout.workingDirectory}: ` +
+        `deploying the repository root without any namespace overrides or hooks (kaptain's rule). ` +
+        `Namespaces with a folder: ${existing.join(", ") || "none"}`];
 }
 
 /** The source pairs of ProvisionConfigs: a file or a value, never both. */
@@ -303,19 +404,6 @@ export function phaseEnvironment(layout: RepositoryLayout, fingerprint: readonly
 }
 
 /**
- * Kubeconfig content passes as is. A relative path is given relative to the program's
- * directory, but the script runs in the namespace directory: rebase it, keeping it
- * relative so that two clones of the repository give the same inputs.
- */
-export function kubeconfigForScript(value: string, programDirectory: string, namespaceDirectory: string): string {
-    const isContent = value.includes("\n") || value.startsWith("apiVersion:") || value.startsWith("{");
-    if (isContent || path.isAbsolute(value) || value.startsWith("~")) {
-        return value;
-    }
-    return path.relative(namespaceDirectory, path.resolve(programDirectory, value)) || ".";
-}
-
-/**
  * A kaptain Helmfile repository deployed for one namespace: the config, install and
  * provision phases as `command:local:Command` resources, run in that order, after
  * everything the component depends on.
@@ -329,43 +417,88 @@ export class Infrastructure extends pulumi.ComponentResource {
     public readonly fingerprint: pulumi.Output<FingerprintGroup[]>;
     /** The native provision-configs objects, when enabled. */
     public readonly provisionConfigs?: ProvisionConfigs;
+    /** The Namespace, when `createNamespace` is set. */
+    public readonly namespaceObject?: k8s.core.v1.Namespace;
+    /** The Kubernetes provider built from `kubeconfig` / `helmfile.kubeContext`, when one was. */
+    public readonly kubernetesProvider?: k8s.Provider;
 
     constructor(name: string, args: InfrastructureArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("kaptain:index:Infrastructure", name, {}, opts);
         const programDirectory = process.cwd();
         const resolved = resolveInfrastructure(args, programDirectory);
+        for (const warning of resolved.warnings) {
+            void pulumi.log.warn(warning, this);
+        }
         const built = buildInfrastructure(name, this, args, resolved, programDirectory, opts);
 
         this.namespace = pulumi.output(resolved.layout.namespace);
         this.phases = built.phases;
         this.fingerprint = pulumi.output(built.fingerprint);
         this.provisionConfigs = built.provisionConfigs;
+        this.namespaceObject = built.namespaceObject;
+        this.kubernetesProvider = built.kubernetesProvider;
         this.registerOutputs({
             namespace: this.namespace,
             phases: this.phases,
             fingerprint: this.fingerprint,
             provisionConfigs: this.provisionConfigs,
+            namespaceObject: this.namespaceObject,
         });
     }
 }
 
-/** Creates the children of an Infrastructure: one Command per enabled phase, chained. */
+/** What {@link buildInfrastructure} created. */
+export interface BuiltInfrastructure {
+    readonly phases: { [P in PhaseName]?: Phase };
+    readonly fingerprint: FingerprintGroup[];
+    readonly provisionConfigs?: ProvisionConfigs;
+    readonly namespaceObject?: k8s.core.v1.Namespace;
+    readonly kubernetesProvider?: k8s.Provider;
+}
+
+/**
+ * Creates the children of an Infrastructure, in deploy order: the Namespace (when
+ * created here), the config phase (whose helmfile creates the namespace otherwise),
+ * the provision-configs objects, then install and provision. Each step depends on the
+ * one before and on the component's `dependsOn`; deletes run in reverse.
+ */
 export function buildInfrastructure(name: string, parent: pulumi.Resource, args: InfrastructureArgs,
     resolved: ResolvedInfrastructure, programDirectory: string, opts: pulumi.ComponentResourceOptions,
-): { phases: { [P in PhaseName]?: Phase }; fingerprint: FingerprintGroup[]; provisionConfigs?: ProvisionConfigs } {
+): BuiltInfrastructure {
     const { layout } = resolved;
-    const provisionConfigs = resolved.provisionConfigs === undefined ? undefined
-        : new ProvisionConfigs(`${name}-provision-configs`, resolved.provisionConfigs, { parent, dependsOn: opts.dependsOn });
-    const fingerprint = fingerprintRepository({
-        workingDirectory: layout.workingDirectory,
-        namespace: layout.namespace,
-        exclude: args.fingerprintExclude,
-    });
-    const environment = phaseEnvironment(layout, fingerprint, programDirectory, args);
     const helmfile = args.helmfile ?? {};
+    // One cluster: the native objects use the kubeconfig and context the scripts get.
+    const kubernetesProvider = clusterProvider(name, parent, { kubeconfig: args.kubeconfig, context: helmfile.kubeContext },
+        programDirectory);
+    const k8sOptions = kubernetesProvider !== undefined ? { provider: kubernetesProvider } : {};
+
+    let previous: pulumi.Resource | undefined;
+    const namespaceObject = resolved.createNamespace
+        ? namespaceResource(`${name}-namespace`, layout.namespace, resolved.deleteNamespace,
+            { parent, dependsOn: opts.dependsOn, ...k8sOptions })
+        : undefined;
+    previous = namespaceObject;
+
+    const { fingerprint } = resolved;
+    const environment = phaseEnvironment(layout, fingerprint, programDirectory, args);
+
+    let provisionConfigs: ProvisionConfigs | undefined;
+    const addProvisionConfigs = () => {
+        if (resolved.provisionConfigs === undefined) {
+            return;
+        }
+        provisionConfigs = new ProvisionConfigs(`${name}-provision-configs`, resolved.provisionConfigs, {
+            parent,
+            dependsOn: withDependency(opts.dependsOn, previous),
+            ...(kubernetesProvider !== undefined ? { providers: [kubernetesProvider] } : {}),
+        });
+        previous = provisionConfigs;
+    };
 
     const phases: { [P in PhaseName]?: Phase } = {};
-    let previous: pulumi.Resource | undefined = provisionConfigs;
+    if (!resolved.phases.some(p => p.name === "config")) {
+        addProvisionConfigs();
+    }
     for (const { name: phase, options } of resolved.phases) {
         const created = createPhaseCommand(name, {
             phase,
@@ -375,6 +508,7 @@ export function buildInfrastructure(name: string, parent: pulumi.Resource, args:
             hooksFile: layout.hooksFile,
             hookTools: resolved.hookTools,
             environment,
+            logging: resolved.logging,
             helmfile: {
                 binary: helmfile.binary ?? "helmfile",
                 environment: helmfile.environment,
@@ -388,11 +522,15 @@ export function buildInfrastructure(name: string, parent: pulumi.Resource, args:
         }, {
             parent,
             dependsOn: withDependency(opts.dependsOn, previous),
+            ...(resolved.protect ? { protect: true } : {}),
         });
         phases[phase] = created;
         previous = created.command;
+        if (phase === "config") {
+            addProvisionConfigs();
+        }
     }
-    return { phases, fingerprint, provisionConfigs };
+    return { phases, fingerprint, provisionConfigs, namespaceObject, kubernetesProvider };
 }
 
 /**

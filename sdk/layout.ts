@@ -49,6 +49,12 @@ export interface LayoutOptions {
     readonly helmfileFile?: string;
 }
 
+/** kaptain's rule: `namespaces/<namespace>` when that folder exists, else the working directory. */
+export function namespaceDirectoryOf(workingDirectory: string, namespace: string): string {
+    const candidate = path.join(workingDirectory, "namespaces", namespace);
+    return isDirectory(candidate) ? candidate : workingDirectory;
+}
+
 /** Resolves a file against the namespace directory first, then the working directory. */
 export function findInRepository(layout: Pick<RepositoryLayout, "namespaceDirectory" | "workingDirectory">,
     file: string): string | undefined {
@@ -80,8 +86,7 @@ export function resolveLayout(options: LayoutOptions): { layout?: RepositoryLayo
         problems.push(problem("workingDirectory", `is not a directory: ${workingDirectory}`));
         return { problems };
     }
-    const namespacesFolder = path.join(workingDirectory, "namespaces", options.namespace);
-    const namespaceDirectory = isDirectory(namespacesFolder) ? namespacesFolder : workingDirectory;
+    const namespaceDirectory = namespaceDirectoryOf(workingDirectory, options.namespace);
     const where = { namespaceDirectory, workingDirectory };
 
     let hooksFile: string | undefined;

@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { PHASES, PhaseName } from "./phases";
 import { HelmfileInvocation } from "./script/helmfile";
-import { INTERPRETER, PhaseScripts, renderPhaseScripts } from "./script/phase-script";
+import { INTERPRETER, PhaseLogging, PhaseScripts, renderPhaseScripts } from "./script/phase-script";
 
 /** One deployed phase: the Command that runs it and the scripts it carries. */
 export interface Phase {
@@ -35,6 +35,8 @@ export interface PhaseCommandArgs {
     readonly helmfile: PhaseInvocationInputs;
     /** The Command's environment: fingerprint, kubeconfig (secret), user variables. */
     readonly environment: Record<string, pulumi.Input<string>>;
+    /** What of the hooks' and helmfile's output leaves the script. */
+    readonly logging: PhaseLogging;
 }
 
 /**
@@ -56,12 +58,37 @@ export function invocationProblems(phase: PhaseName, h: HelmfileInvocation): str
     return problems;
 }
 
+/**
+ * Every helmfile argument becomes part of the command string, which the command
+ * provider prints in its error messages and keeps in the state: a secret there would
+ * make the whole script secret and still leak. Secrets belong in `environment`.
+ */
+function plainArgument<T>(argument: string, value: pulumi.Input<T>, resource: pulumi.Resource): pulumi.Output<pulumi.Unwrap<T>> {
+    const output = pulumi.output(value);
+    return pulumi.all([output, pulumi.output(pulumi.isSecret(output))]).apply(([plain, secret]) => {
+        if (secret) {
+            throw new pulumi.ResourceError(`\`${argument}\` holds a secret, and helmfile's arguments are part of the ` +
+                "phase's command text, which the command provider shows in errors: pass the secret through " +
+                "`environment` and read it in the helmfile with `requiredEnv`", resource);
+        }
+        return plain;
+    }) as pulumi.Output<pulumi.Unwrap<T>>;
+}
+
 /** Creates the Command of one phase, child of `parent`, named `${name}-${phase}`. */
 export function createPhaseCommand(name: string, args: PhaseCommandArgs,
     opts: pulumi.CustomResourceOptions & { parent: pulumi.Resource }): Phase {
     const h = args.helmfile;
+    const parent = opts.parent;
     const scripts = pulumi
-        .all([h.binary, h.environment, h.kubeContext, h.concurrency, h.extraArgs, h.syncArgs])
+        .all([
+            plainArgument("helmfile.binary", h.binary, parent),
+            plainArgument("helmfile.environment", h.environment, parent),
+            plainArgument("helmfile.kubeContext", h.kubeContext, parent),
+            h.concurrency,
+            plainArgument("helmfile.extraArgs", h.extraArgs, parent),
+            plainArgument(`phases.${args.phase}.syncArgs`, h.syncArgs, parent),
+        ])
         .apply(([binary, environment, kubeContext, concurrency, extraArgs, syncArgs]) => {
             const invocation: HelmfileInvocation = {
                 binary, environment, kubeContext, concurrency,
@@ -72,7 +99,7 @@ export function createPhaseCommand(name: string, args: PhaseCommandArgs,
             };
             const problems = invocationProblems(args.phase, invocation);
             if (problems.length > 0) {
-                throw new pulumi.ResourceError(`${args.phase} phase: ${problems.join("; ")}`, opts.parent);
+                throw new pulumi.ResourceError(`${args.phase} phase: ${problems.join("; ")}`, parent);
             }
             return renderPhaseScripts({
                 phase: args.phase,
@@ -81,6 +108,7 @@ export function createPhaseCommand(name: string, args: PhaseCommandArgs,
                 hooksFile: args.hooksFile,
                 hookTools: args.hookTools,
                 helmfile: invocation,
+                logging: args.logging,
             });
         });
 
@@ -91,12 +119,19 @@ export function createPhaseCommand(name: string, args: PhaseCommandArgs,
         dir: args.commandDirectory,
         interpreter: [...INTERPRETER],
         environment: args.environment,
+        // The script itself decides what of its output leaves it (`logging`); the
+        // provider streams what does.
+        logging: "stdoutAndStderr",
         // helmfile's output can be large; feeding it back as environment could exceed
         // the kernel's argument limit on the next update.
         addPreviousOutputInEnv: false,
         // Nothing goes in `triggers`: a trigger change replaces the Command, and a
         // replace runs `delete`, which is `helmfile destroy`.
-    }, opts);
+    }, {
+        ...opts,
+        // Hooks and helmfile may print values: the state keeps their output encrypted.
+        additionalSecretOutputs: ["stdout", "stderr"],
+    });
 
     return { name: args.phase, command: cmd, scripts };
 }

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgProblem, problem, throwIfProblems } from "./errors";
-import { findInRepository, namespaceProblem } from "./layout";
+import { findInRepository, namespaceDirectoryOf, namespaceProblem } from "./layout";
 import { describe, isMapping, readValuesFile, renderData, Values, ValuesFileError } from "./values";
 
 /** A map of values given in the program, for example a stack's secret config object. */
@@ -17,6 +17,12 @@ export interface ProvisionConfigsArgs {
      * @default false
      */
     readonly createNamespace?: boolean;
+    /**
+     * With `createNamespace`: delete the Namespace, and everything still in it, when this
+     * component is deleted. Off, Pulumi only forgets the Namespace (`retainOnDelete`).
+     * @default false
+     */
+    readonly deleteNamespace?: boolean;
     /**
      * A YAML file holding the namespace Secret's values (kaptain's `secret.yaml`). Values
      * are read from its `secretKey` mapping (the seed's layout) or, when that key is
@@ -59,6 +65,7 @@ export interface ProvisionConfigsArgs {
 export interface ResolvedProvisionConfigs {
     readonly namespace: string;
     readonly createNamespace: boolean;
+    readonly deleteNamespace: boolean;
     /** undefined: no namespace Secret. */
     readonly secret?: pulumi.Input<Record<string, string>>;
     readonly configKeys?: pulumi.Input<Record<string, string>>;
@@ -135,12 +142,6 @@ export function rcloneConfigText(content: string): string {
     return content.replace(/\n*$/, "\n");
 }
 
-/** The namespace directory of a repository, as kaptain resolves it. */
-export function namespaceDirectoryOf(workingDirectory: string, namespace: string): string {
-    const candidate = path.join(workingDirectory, "namespaces", namespace);
-    return fs.existsSync(candidate) && fs.statSync(candidate).isDirectory() ? candidate : workingDirectory;
-}
-
 /**
  * Checks the arguments and reads every file, before anything is registered. Throws one
  * error listing every problem, each naming its argument (and file, and line).
@@ -196,7 +197,12 @@ export function resolveProvisionConfigs(args: ProvisionConfigsArgs, programDirec
     }
 
     throwIfProblems("ProvisionConfigs", problems);
-    return { namespace: args.namespace, createNamespace: args.createNamespace ?? false, secret, configKeys, rcloneConfig };
+    return {
+        namespace: args.namespace,
+        createNamespace: args.createNamespace ?? false,
+        deleteNamespace: args.deleteNamespace ?? false,
+        secret, configKeys, rcloneConfig,
+    };
 }
 
 /** The objects of a ProvisionConfigs; each is undefined when its source is. */
@@ -207,11 +213,22 @@ export interface ProvisionConfigsObjects {
     readonly rcloneSecret?: k8s.core.v1.Secret;
 }
 
+/**
+ * A Namespace that outlives its Pulumi resource unless `deleteNamespace` says
+ * otherwise: deleting it deletes every release's objects in it, which no config change
+ * or rename should do by accident.
+ */
+export function namespaceResource(name: string, namespace: string, deleteNamespace: boolean,
+    opts: pulumi.CustomResourceOptions): k8s.core.v1.Namespace {
+    return new k8s.core.v1.Namespace(name, { metadata: { name: namespace } },
+        { ...opts, ...(deleteNamespace ? {} : { retainOnDelete: true }) });
+}
+
 /** Registers the objects as children of `parent`, named `${name}-<role>`. */
 export function buildProvisionConfigs(name: string, parent: pulumi.Resource, resolved: ResolvedProvisionConfigs,
     dependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource>): ProvisionConfigsObjects {
     const namespaceObject = resolved.createNamespace
-        ? new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: resolved.namespace } }, { parent, dependsOn })
+        ? namespaceResource(`${name}-namespace`, resolved.namespace, resolved.deleteNamespace, { parent, dependsOn })
         : undefined;
     const opts: pulumi.CustomResourceOptions = { parent, dependsOn: namespaceObject ? [namespaceObject] : dependsOn };
     const metadata = (objectName: string) => ({ name: objectName, namespace: resolved.namespace });

@@ -7,12 +7,14 @@
 # offers to hooks.sh: merge_config, embed_config, embed_subconfig, rclone_config and
 # split_multi_yml.
 
+# kaptain's own lines go to file descriptor 3, the script's original stderr, so they
+# stay visible whatever kaptain_output does to the hooks' and helmfile's output.
 kaptain_log() {
-  printf 'kaptain: %s: %s\n' "$KAPTAIN_ACTION" "$*"
+  printf 'kaptain: %s: %s\n' "$KAPTAIN_ACTION" "$*" >&3
 }
 
 kaptain_error() {
-  printf 'kaptain: %s: error: %s\n' "$KAPTAIN_ACTION" "$*" >&2
+  printf 'kaptain: %s: error: %s\n' "$KAPTAIN_ACTION" "$*" >&3
 }
 
 # kaptain_init ACTION NAMESPACE WORKING_DIR_FROM_HERE
@@ -20,8 +22,10 @@ kaptain_error() {
 # hooks and helmfile see, creates the private temporary folder and installs the
 # trap that cleans up on success and on failure.
 kaptain_init() {
+  exec 3>&2
   KAPTAIN_ACTION=$1
   KAPTAIN_STEP="start"
+  KAPTAIN_LOCK=""
   export KAPTAIN_NAMESPACE=$2
   KAPTAIN_NAMESPACE_DIRECTORY=$(pwd -P)
   export KAPTAIN_NAMESPACE_DIRECTORY
@@ -38,14 +42,43 @@ kaptain_init() {
   trap 'exit 143' TERM
 }
 
-# Runs on every exit: reports the failed step, then removes what the run created.
+# kaptain_output MODE: what of the hooks' and helmfile's output leaves this script, and
+# so reaches Pulumi's log and, on failure, the command provider's error message:
+#   all     everything;
+#   stderr  helmfile's progress and errors, hooks' stderr (stdout, where helm prints
+#           release notes, is dropped);
+#   steps   only kaptain's own lines.
+kaptain_output() {
+  KAPTAIN_OUTPUT=$1
+  case $1 in
+    all) ;;
+    stderr) exec 1>/dev/null ;;
+    steps) exec 1>/dev/null 2>/dev/null ;;
+    *) kaptain_error "unknown output mode '$1'"; exit 1 ;;
+  esac
+}
+
+# Runs on every exit. A phase succeeds only when it reached kaptain_finish: an `exit 0`
+# in a sourced hook ends the script too, and must not pass for a deploy.
 kaptain_cleanup() {
   local status=$?
   trap - EXIT
-  if [ "$status" -ne 0 ]; then
+  if [ "$status" -eq 0 ] && [ "$KAPTAIN_STEP" != "done" ]; then
+    kaptain_error "the script exited during step '$KAPTAIN_STEP' before the phase finished" \
+      "(an \`exit\` in a hook?): counted as a failure"
+    status=1
+  elif [ "$status" -ne 0 ]; then
     kaptain_error "failed during step '$KAPTAIN_STEP' (exit status $status)"
+    if [ "${KAPTAIN_OUTPUT:-all}" != all ]; then
+      kaptain_error "output of hooks and helmfile is limited by logging '$KAPTAIN_OUTPUT'; set logging to 'all' to see it"
+    fi
   fi
-  rm -rf -- "$KAPTAIN_EMBED_DIRECTORY" "$KAPTAIN_TMP"
+  # Only the lock holder may touch the embed folder: another run may be using it.
+  if [ -n "$KAPTAIN_LOCK" ]; then
+    rm -rf -- "$KAPTAIN_EMBED_DIRECTORY"
+    rm -rf -- "$KAPTAIN_LOCK"
+  fi
+  rm -rf -- "$KAPTAIN_TMP"
   exit "$status"
 }
 
@@ -55,8 +88,22 @@ kaptain_step() {
 }
 
 kaptain_finish() {
-  KAPTAIN_STEP="finish"
+  KAPTAIN_STEP="done"
   kaptain_log "done"
+}
+
+# kaptain_after_hook STATUS: hooks are sourced into this shell (kaptain's contract: what
+# they export reaches helmfile), so they can turn errexit off, move to another folder
+# or replace the cleanup trap. Put all three back, and stop when the hook's last
+# command failed (with errexit still on, the script has already stopped).
+kaptain_after_hook() {
+  set -eo pipefail
+  trap kaptain_cleanup EXIT
+  cd -- "$KAPTAIN_NAMESPACE_DIRECTORY"
+  if [ "$1" -ne 0 ]; then
+    kaptain_error "the hooks file returned status $1 (its last command failed)"
+    exit "$1"
+  fi
 }
 
 # kaptain_require LABEL COMMAND: remember a missing tool; kaptain_preflight reports
@@ -99,6 +146,32 @@ kaptain_preflight() {
   if [ "$KAPTAIN_MISSING" -ne 0 ]; then
     exit 1
   fi
+}
+
+# kaptain_lock: one phase run at a time per namespace directory. Namespaces without a
+# folder of their own share the repository root, and Pulumi runs their phases in
+# parallel: both would write and remove provision-configs/.kaptain. mkdir is atomic on
+# every system (flock is not on all of them); the holder's pid inside lets a later run
+# take over a lock whose holder was killed. The trap releases it on every exit.
+kaptain_lock() {
+  local lock="$KAPTAIN_NAMESPACE_DIRECTORY/.kaptain.lock" holder announced=""
+  KAPTAIN_STEP="lock"
+  while ! mkdir -- "$lock" 2>/dev/null; do
+    holder=$(cat -- "$lock/pid" 2>/dev/null || true)
+    if [ -n "$holder" ] && ! kill -0 "$holder" 2>/dev/null; then
+      kaptain_log "taking over the lock of process $holder, which is gone"
+      rm -rf -- "$lock"
+      continue
+    fi
+    if [ -z "$announced" ]; then
+      kaptain_log "waiting for $(cat -- "$lock/owner" 2>/dev/null || echo 'another run') to finish"
+      announced=1
+    fi
+    sleep 0.2
+  done
+  KAPTAIN_LOCK=$lock
+  printf '%s\n' "$$" >"$lock/pid"
+  printf '%s of namespace %s (pid %s)\n' "$KAPTAIN_ACTION" "$KAPTAIN_NAMESPACE" "$$" >"$lock/owner"
 }
 
 # Leftovers of an interrupted run must not leak into this one.

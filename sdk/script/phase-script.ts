@@ -3,6 +3,16 @@ import { helpersSource } from "./helpers";
 import { destroyArgv, HelmfileInvocation, syncArgv } from "./helmfile";
 import { shJoin, shQuote } from "./quote";
 
+/**
+ * What of the hooks' and helmfile's output a phase lets through to Pulumi's log and, on
+ * failure, to the command provider's error message: `all`; `stderr` (helmfile's
+ * progress and errors; stdout, where helm prints release notes, is dropped); `steps`
+ * (only pulumi-kaptain's own step lines).
+ */
+export type PhaseLogging = "all" | "stderr" | "steps";
+
+export const PHASE_LOGGING: readonly PhaseLogging[] = ["all", "stderr", "steps"];
+
 /** What a phase script is generated from: plain, resolved values only. */
 export interface PhaseScriptSpec {
     readonly phase: PhaseName;
@@ -14,6 +24,8 @@ export interface PhaseScriptSpec {
     readonly helmfile: HelmfileInvocation;
     /** Tools the hooks call, checked before anything runs. */
     readonly hookTools: readonly string[];
+    /** What of the hooks' and helmfile's output leaves the script. */
+    readonly logging: PhaseLogging;
 }
 
 /** The scripts of one phase's Command. `update` is `create`: a sync is idempotent. */
@@ -40,7 +52,7 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete"): st
             ...hookStep(spec, "make-config", true),
             "kaptain_copy_rclone_conf",
             `kaptain_step ${shQuote("helmfile sync")}`,
-            shJoin(helmfileLine),
+            helmfileCall(helmfileLine),
             ...hookStep(spec, `post-${action}`, true),
         ]
         : [
@@ -48,7 +60,7 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete"): st
             // file removed since then must not block the uninstall.
             ...hookStep(spec, `pre-${action}`, false),
             `kaptain_step ${shQuote("helmfile destroy")}`,
-            shJoin(helmfileLine),
+            helmfileCall(helmfileLine),
             ...hookStep(spec, `post-${action}`, false),
         ];
 
@@ -57,6 +69,7 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete"): st
         ...spec.hookTools.map(tool => `kaptain_require ${tool} ${tool}`),
         "kaptain_kubeconfig",
         "kaptain_preflight",
+        "kaptain_lock",
         ...(operation === "create" ? ["kaptain_clean_embed"] : []),
     ];
 
@@ -71,6 +84,7 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete"): st
         "",
         `# --- ${action} ${"-".repeat(Math.max(3, 72 - action.length))}`,
         `kaptain_init ${shJoin([action, spec.namespace, spec.workingFromNamespace])}`,
+        `kaptain_output ${spec.logging}`,
         ...preflight,
         "",
         ...steps,
@@ -79,6 +93,19 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete"): st
     ].join("\n");
 }
 
+/**
+ * helmfile's status is checked explicitly: a hook may have turned errexit off, and a
+ * failed sync must never let the post hook run or the phase pass.
+ */
+function helmfileCall(argv: readonly string[]): string {
+    return `${shJoin(argv)} || exit`;
+}
+
+/**
+ * Hooks are sourced at the top level of the script, as kaptain does, so that what they
+ * set or `declare` stays global; `kaptain_after_hook` then restores errexit, the
+ * working directory and the trap, and stops on a failed last command.
+ */
 function hookStep(spec: PhaseScriptSpec, hook: string, required: boolean): string[] {
     if (spec.hooksFile === undefined) {
         return [];
@@ -88,5 +115,6 @@ function hookStep(spec: PhaseScriptSpec, hook: string, required: boolean): strin
     return [
         `kaptain_step ${shQuote(`${hook} hook`)}`,
         required ? source : `if [ -f ${file} ]; then ${source}; fi`,
+        'kaptain_after_hook "$?"',
     ];
 }

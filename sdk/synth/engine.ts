@@ -19,6 +19,12 @@ export interface RegisteredResource {
     readonly dependencies: readonly string[];
     /** The provider reference (`<provider urn>::<id>`) the resource was registered with, if any. */
     readonly provider?: string;
+    /** Registered with `protect`: Pulumi refuses to delete it. */
+    readonly protect: boolean;
+    /** Registered with `retainOnDelete`: deleting it leaves it in the cluster. */
+    readonly retainOnDelete: boolean;
+    /** Outputs the engine must keep encrypted in the state. */
+    readonly additionalSecretOutputs: readonly string[];
     /** Inputs with secrets revealed: for in-process assertions only. */
     readonly inputs: Record<string, unknown>;
     /** Inputs with every secret replaced by {@link SECRET_MARKER}: safe to write out. */
@@ -28,6 +34,8 @@ export interface RegisteredResource {
 /** An offline stand-in for the Pulumi engine, built on `pulumi.runtime.setMocks`. */
 export interface Engine {
     readonly resources: RegisteredResource[];
+    /** Messages the program logged with `pulumi.log.warn`, in order. */
+    readonly warnings: string[];
     /** Waits until every registration the program started has been seen. */
     settle(): Promise<void>;
     find(type: string, name: string): RegisteredResource | undefined;
@@ -50,6 +58,12 @@ export interface EngineOptions {
  */
 export async function startEngine(options: EngineOptions = {}): Promise<Engine> {
     const resources: RegisteredResource[] = [];
+    const warnings: string[] = [];
+    // Without an engine, the SDK prints warnings to the console; collect them instead,
+    // so synth can report them with the plan and tests can assert on them.
+    (pulumi.log as { warn: typeof pulumi.log.warn }).warn = async (message: string) => {
+        warnings.push(message);
+    };
     if (options.config !== undefined) {
         pulumi.runtime.setAllConfig(options.config, [...(options.secretKeys ?? [])]);
     }
@@ -71,6 +85,9 @@ export async function startEngine(options: EngineOptions = {}): Promise<Engine> 
                 parent: req.getParent() || undefined,
                 dependencies: [...new Set(req.getDependenciesList())].sort(),
                 provider: req.getProvider() || undefined,
+                protect: req.getProtect() === true,
+                retainOnDelete: req.getRetainondelete() === true,
+                additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
                 inputs: reveal(raw) as Record<string, unknown>,
                 redactedInputs: redact(raw) as Record<string, unknown>,
             });
@@ -80,6 +97,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<Engine> 
 
     return {
         resources,
+        warnings,
         settle: async () => {
             await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
         },
@@ -97,6 +115,9 @@ interface RegisterRequest {
     getParent(): string;
     getDependenciesList(): string[];
     getProvider(): string;
+    getProtect(): boolean | undefined;
+    getRetainondelete(): boolean | undefined;
+    getAdditionalsecretoutputsList(): string[];
     getObject(): { toJavaScript(): unknown } | undefined;
 }
 interface RegisterResponse {

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../config";
 import { SECRET_MARKER } from "./engine";
 
 /** A Pulumi project as synth needs it: its name, program and stacks. */
@@ -71,7 +72,8 @@ export function chooseStack(project: Project, requested: string | undefined): st
 /**
  * The stack's config as the Pulumi engine hands it to a program: full `project:key`
  * names, strings, objects as JSON. Encrypted (`secure:`) values cannot be decrypted
- * here: they become secrets holding the redaction marker, so nothing real can leak.
+ * here: they become secrets holding a stand-in, so nothing real can leak. The stand-in
+ * has the shape the key's reader expects ({@link secureStandIn}).
  */
 export function readStackConfig(project: Project, stack: string): { config: Record<string, string>; secretKeys: string[] } {
     const file = path.join(project.directory, `Pulumi.${stack}.yaml`);
@@ -85,7 +87,8 @@ export function readStackConfig(project: Project, stack: string): { config: Reco
     const secretKeys: string[] = [];
     for (const [key, value] of Object.entries(doc?.config ?? {})) {
         const full = key.includes(":") ? key : `${project.name}:${key}`;
-        const { value: plain, secret } = unsecure(value);
+        const { value: plain, secret } = isSecure(value)
+            ? { value: secureStandIn(full), secret: true } : unsecure(value);
         config[full] = typeof plain === "string" ? plain : JSON.stringify(plain);
         if (secret) {
             secretKeys.push(full);
@@ -94,9 +97,38 @@ export function readStackConfig(project: Project, stack: string): { config: Reco
     return { config, secretKeys };
 }
 
+function isSecure(value: unknown): boolean {
+    return typeof value === "object" && value !== null && !Array.isArray(value) &&
+        Object.keys(value).length === 1 && "secure" in value;
+}
+
+/** The key a map stands in with when the whole map is encrypted: valid as a Secret key and as a variable name. */
+export const ENCRYPTED_MAP_KEY = "encrypted_in_stack_config";
+
+/** What synth reads as the kubeconfig when it is encrypted: content, so nothing reads it as a path. */
+export const KUBECONFIG_STAND_IN = `apiVersion: v1\nkind: Config\n# ${SECRET_MARKER}: encrypted in the stack config\n`;
+
+/**
+ * A whole value encrypted with `pulumi config set --secret` can be of any shape Pulumi
+ * accepts (a string, or JSON such as a map of secrets). For pulumi-kaptain's own keys,
+ * synth stands in a value of the shape the key is read as, so the program runs as it
+ * would with the real value: a map holds one redacted entry, the kubeconfig is content.
+ */
+export function secureStandIn(fullKey: string): unknown {
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    const kind = fullKey.startsWith(prefix) ? (CONFIG_KEYS as Record<string, unknown>)[fullKey.slice(prefix.length)] : undefined;
+    if (kind === "map" || kind === "secret map") {
+        return { [ENCRYPTED_MAP_KEY]: SECRET_MARKER };
+    }
+    if (fullKey === `${prefix}kubeconfig`) {
+        return KUBECONFIG_STAND_IN;
+    }
+    return SECRET_MARKER;
+}
+
 function unsecure(value: unknown): { value: unknown; secret: boolean } {
     if (typeof value === "object" && value !== null) {
-        if (!Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value) {
+        if (isSecure(value)) {
             return { value: SECRET_MARKER, secret: true };
         }
         let secret = false;

@@ -14,8 +14,56 @@ export function report(result: SynthResult): string {
         });
     }
     lines.push("", ...changes(result.previous, plan));
+    const warnings = [...(plan.warnings ?? []), ...destructiveChanges(result.previous, plan)];
+    if (warnings.length > 0) {
+        lines.push("", "!".repeat(78), `WARNING${warnings.length > 1 ? `S (${warnings.length})` : ""}:`,
+            ...warnings.map(w => `  ! ${w}`), "!".repeat(78));
+    }
     lines.push("", `wrote ${result.outDirectory}/ (${result.files.length} files)`);
     return lines.join("\n");
+}
+
+const COMMAND = "command:local:Command";
+const PROVISION_CONFIGS_OBJECTS = new Set(["kubernetes:core/v1:Secret", "kubernetes:core/v1:ConfigMap"]);
+
+/**
+ * Changes since the previous synth that destroy something in the cluster: a phase
+ * Command removed (its delete script runs `helmfile destroy`), a Namespace deleted
+ * with everything in it, a provision-configs object deleted (a mode flip hands it to
+ * the chart, or loses it). A Command that only moved to another name is a rename
+ * without `aliases`: Pulumi creates the new one, which syncs, then deletes the old,
+ * which destroys the same releases.
+ */
+export function destructiveChanges(previous: Plan | undefined, plan: Plan): string[] {
+    if (previous === undefined) {
+        return [];
+    }
+    const after = new Set(plan.resources.map(r => r.urn));
+    const removed = previous.resources.filter(r => !after.has(r.urn));
+    const before = new Set(previous.resources.map(r => r.urn));
+    const added = plan.resources.filter(r => !before.has(r.urn));
+    const out: string[] = [];
+    for (const r of removed) {
+        if (r.type === COMMAND && r.protect) {
+            out.push(`${r.name} would be deleted, but it is protected: pulumi up will stop there until \`protect\` is lifted`);
+        } else if (r.type === COMMAND) {
+            const destroy = helmfileLine(String(r.inputs.delete ?? ""));
+            const renamed = added.find(a => a.type === COMMAND && a.inputs.delete === r.inputs.delete);
+            out.push(`${r.name} is deleted: its delete script runs \`${destroy}\`` +
+                (renamed !== undefined ? ` while ${renamed.name} syncs the same releases (a rename? add \`aliases\` to keep them)` : ""));
+        } else if (r.type === "kubernetes:core/v1:Namespace" && !r.retainOnDelete) {
+            out.push(`${r.name} is deleted: Namespace ${objectName(r)} and everything still in it`);
+        } else if (PROVISION_CONFIGS_OBJECTS.has(r.type)) {
+            out.push(`${r.name} is deleted: ${r.type.split(":").pop()} ${objectName(r)} ` +
+                "(provision-configs mode changed? the chart must now render it, or it is gone)");
+        }
+    }
+    return out;
+}
+
+function objectName(r: PlanResource): string {
+    const meta = r.inputs.metadata as { name?: string; namespace?: string } | undefined;
+    return [meta?.namespace, meta?.name].filter(Boolean).join("/") || r.name;
 }
 
 function tree(plan: Plan): string[] {
@@ -49,7 +97,7 @@ function detail(r: PlanResource): string {
 export function helmfileLine(script: string | undefined): string {
     const lines = (script ?? "").split("\n");
     const step = lines.findIndex(l => /^kaptain_step 'helmfile (sync|destroy)'$/.test(l));
-    return step >= 0 ? lines[step + 1] : "(unknown)";
+    return step >= 0 ? lines[step + 1].replace(/ \|\| exit$/, "") : "(unknown)";
 }
 
 /** Resources added, removed, and inputs changed since the previous synth of the stack. */

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { SYNTH_OUTPUT_MARKER } from "../fingerprint";
 import { shQuote } from "../script/quote";
 import { RegisteredResource, SECRET_MARKER, startEngine } from "./engine";
 import { chooseStack, readProject, readStackConfig, SynthError } from "./project";
@@ -12,6 +13,12 @@ export interface PlanResource {
     readonly name: string;
     readonly parent?: string;
     readonly dependencies: readonly string[];
+    /** The provider reference it was registered with; undefined for the default provider. */
+    readonly provider?: string;
+    /** Pulumi refuses to delete it. */
+    readonly protect?: boolean;
+    /** Deleting it only removes it from the state. */
+    readonly retainOnDelete?: boolean;
     readonly inputs: Record<string, unknown>;
 }
 
@@ -19,6 +26,8 @@ export interface Plan {
     readonly project: string;
     readonly stack: string;
     readonly resources: readonly PlanResource[];
+    /** What the program logged as warnings. */
+    readonly warnings?: readonly string[];
 }
 
 /** A phase as synth found it: an Infrastructure's Command. */
@@ -59,11 +68,20 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
     const { config, secretKeys } = readStackConfig(project, stack);
 
     const failures: unknown[] = [];
-    const onFailure = (err: unknown) => failures.push(err);
+    // A check inside `apply` rejects a resource's input, and that registration never
+    // settles: stop at the first failure instead of waiting for it.
+    let failed: () => void = () => undefined;
+    const firstFailure = new Promise<void>(resolve => { failed = resolve; });
+    const onFailure = (err: unknown) => {
+        failures.push(err);
+        failed();
+    };
     process.on("unhandledRejection", onFailure);
     process.on("uncaughtException", onFailure);
     const cwd = process.cwd();
+    const outRoot = path.resolve(project.directory, options.outDirectory ?? "out");
     let resources: RegisteredResource[];
+    let warnings: string[] = [];
     try {
         const engine = await startEngine({ project: project.name, stack, config, secretKeys });
         process.chdir(project.directory); // as the Pulumi CLI runs a program
@@ -72,8 +90,9 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
         const program = require(project.main) as Record<string, unknown> | Promise<unknown>;
         await Promise.resolve((program as { default?: unknown }).default instanceof Function
             ? (program as { default: () => unknown }).default() : program);
-        await engine.settle();
+        await Promise.race([engine.settle(), firstFailure]);
         resources = engine.resources;
+        warnings = engine.warnings;
     } catch (err) {
         failures.unshift(err);
         resources = [];
@@ -83,18 +102,22 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
         process.off("uncaughtException", onFailure);
     }
     if (failures.length > 0) {
-        throw new SynthError(`the program failed:\n${failures.map(describeError).join("\n")}`);
+        throw new SynthError(`the program failed:\n${[...new Set(failures.map(describeError))].join("\n")}`);
     }
 
     const plan: Plan = {
         project: project.name,
         stack,
         resources: resources.map(r => ({
-            urn: r.urn, type: r.type, name: r.name, parent: r.parent, dependencies: r.dependencies, inputs: r.redactedInputs,
+            urn: r.urn, type: r.type, name: r.name, parent: r.parent, dependencies: r.dependencies,
+            ...(r.provider !== undefined ? { provider: r.provider } : {}),
+            ...(r.protect ? { protect: true } : {}),
+            ...(r.retainOnDelete ? { retainOnDelete: true } : {}),
+            inputs: r.redactedInputs,
         })),
+        warnings,
     };
     const phases = plannedPhases(plan);
-    const outRoot = path.resolve(project.directory, options.outDirectory ?? "out");
     const outDirectory = path.join(outRoot, stack);
     const previous = readPreviousPlan(outDirectory);
     const files = writeOutput(outRoot, stack, plan, phases, resources);
@@ -159,6 +182,10 @@ function readPreviousPlan(outDirectory: string): Plan | undefined {
 function writeOutput(outRoot: string, stack: string, plan: Plan, phases: readonly PlannedPhase[],
     resources: readonly RegisteredResource[]): string[] {
     fs.mkdirSync(outRoot, { recursive: true });
+    // The marker keeps the output folder out of every later fingerprint: when the
+    // Helmfile repository is the project directory, out/ must not count as an input.
+    fs.writeFileSync(path.join(outRoot, SYNTH_OUTPUT_MARKER),
+        "kaptain synth writes here; pulumi-kaptain never counts this folder as a helmfile input.\n");
     const staging = fs.mkdtempSync(path.join(outRoot, `.${stack}.synth-`));
     const files: string[] = [];
     const write = (rel: string, content: string) => {

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { copyFixture, readTree, tempDir } from "../support/fixture";
 import { captured, CapturedCommand, commandOf, runProgram } from "../support/program";
-import { runCaptured, RunOptions } from "../support/run-script";
+import { runCaptured, RunOptions, startCaptured } from "../support/run-script";
 
 // The repository sits under a path with a space and a command substitution in it: the
 // scripts must work there without running anything.
@@ -16,6 +16,8 @@ const programDirectory = process.cwd();
 const KUBECONFIG_CONTENT = "apiVersion: v1\nkind: Config\nclusters: []\n";
 
 let commands: Record<"config" | "install" | "provision", CapturedCommand>;
+/** The install phase with each `logging` setting. */
+let logged: Record<"all" | "stderr" | "steps", CapturedCommand>;
 let record: string;
 let runtimeDir: string;
 
@@ -32,7 +34,14 @@ beforeAll(async () => {
             kubeconfig: KUBECONFIG_CONTENT,
             phases: { config: true, install: true, provision: true },
         });
+        new Infrastructure("all", { namespace: "dev", workingDirectory: repo, kubeconfig: KUBECONFIG_CONTENT, logging: "all" });
+        new Infrastructure("steps", { namespace: "dev", workingDirectory: repo, kubeconfig: KUBECONFIG_CONTENT, logging: "steps" });
     });
+    logged = {
+        all: captured(commandOf(engine, "all-install")),
+        stderr: captured(commandOf(engine, "geo-install")),
+        steps: captured(commandOf(engine, "steps-install")),
+    };
     commands = {
         config: captured(commandOf(engine, "geo-config")),
         install: captured(commandOf(engine, "geo-install")),
@@ -77,16 +86,20 @@ function hookCalls(): Array<Record<string, string>> {
 
 function expectCleanedUp() {
     expect(fs.existsSync(path.join(nsDir, "provision-configs", ".kaptain"))).toBe(false);
+    expect(fs.existsSync(path.join(nsDir, ".kaptain.lock"))).toBe(false);
     expect(fs.readdirSync(runtimeDir)).toEqual([]);
+}
+
+/** The `kaptain: <phase>: ...` lines a run printed (on its stderr, whatever `logging` says). */
+function stepLines(result: { stderr: string }, phase = "install"): string[] {
+    return result.stderr.split("\n").filter(l => l.startsWith(`kaptain: ${phase}: `));
 }
 
 describe("install create", () => {
     it("runs pre-install, make-config, helmfile and post-install in order, printing each step", () => {
         const result = run(commands.install, "create");
-        expect(result.stderr).toBe("");
         expect(result.status).toBe(0);
-        const steps = result.stdout.split("\n").filter(l => l.startsWith("kaptain: install: "));
-        expect(steps).toEqual([
+        expect(stepLines(result)).toEqual([
             "kaptain: install: pre-install hook",
             "kaptain: install: make-config hook",
             "kaptain: install: copy rclone.conf into provision-configs/.kaptain",
@@ -256,5 +269,126 @@ describe("hostile paths", () => {
         const pwned = spawnSync("find", [root, programDirectory, "-maxdepth", "4", "-name", "pwned"], { encoding: "utf8" });
         expect(pwned.stdout.trim()).toBe("");
         expect(fs.existsSync(path.join(nsDir, "pwned"))).toBe(false);
+    });
+});
+
+describe("a phase succeeds only when it reaches its end", () => {
+    it("counts an `exit 0` in a hook as a failure naming the step, and runs no helmfile", () => {
+        const result = run(commands.install, "create", { env: { FIXTURE_EVAL: "exit 0", FIXTURE_EVAL_HOOK: "pre-install" } });
+        expect(result.status).toBe(1);
+        expect(result.stderr).toContain("kaptain: install: error: the script exited during step 'pre-install hook' before the phase finished");
+        expect(helmfileCalls()).toEqual([]);
+        expectCleanedUp();
+    });
+
+    it("restores errexit after a hook's `set +e`: a failing helmfile fails the phase and the post hook never runs", () => {
+        const result = run(commands.install, "create", {
+            env: { FIXTURE_EVAL: "set +e", FIXTURE_EVAL_HOOK: "make-config", HELMFILE_EXIT: "5" },
+        });
+        expect(result.status).toBe(5);
+        expect(result.stderr).toContain("failed during step 'helmfile sync' (exit status 5)");
+        expect(hookCalls().map(c => c.hook)).toEqual(["pre-install", "make-config"]);
+        expectCleanedUp();
+    });
+
+    it("stops when a hook that turned errexit off ends on a failed command", () => {
+        const result = run(commands.install, "create", { env: { FIXTURE_EVAL: "set +e; false", FIXTURE_EVAL_HOOK: "pre-install" } });
+        expect(result.status).toBe(1);
+        expect(result.stderr).toContain("the hooks file returned status 1");
+        expect(result.stderr).toContain("failed during step 'pre-install hook'");
+        expect(helmfileCalls()).toEqual([]);
+    });
+
+    it("runs helmfile in the namespace directory even after a hook moved elsewhere", () => {
+        const result = run(commands.install, "create", { env: { FIXTURE_EVAL: "cd /", FIXTURE_EVAL_HOOK: "make-config" } });
+        expect(result.status).toBe(0);
+        expect(fs.readFileSync(path.join(record, "call-1", "cwd"), "utf8").trim()).toBe(fs.realpathSync(nsDir));
+        expect(argv()).toEqual(["--selector", "action=install", "sync", "--concurrency", "4", "--skip-needs"]);
+    });
+
+    it("keeps its cleanup when a hook replaces the EXIT trap", () => {
+        const result = run(commands.install, "create", {
+            env: { FIXTURE_EVAL: "trap 'echo hook-trap' EXIT", FIXTURE_EVAL_HOOK: "make-config", HELMFILE_EXIT: "2" },
+        });
+        expect(result.status).toBe(2);
+        expect(result.stderr).toContain("failed during step 'helmfile sync'");
+        expectCleanedUp();
+    });
+
+    it("keeps kaptain's contract: what a hook declares or exports reaches helmfile", () => {
+        const result = run(commands.install, "create", {
+            env: { FIXTURE_EVAL: "declare -x DECLARED=from-hook; export EXPORTED=also", FIXTURE_EVAL_HOOK: "make-config" },
+        });
+        expect(result.status).toBe(0);
+        expect(helmfileEnv()).toMatchObject({ DECLARED: "from-hook", EXPORTED: "also" });
+    });
+});
+
+describe("logging: what leaves the script", () => {
+    const noisy = { FIXTURE_EVAL: "echo HOOK-STDOUT; echo HOOK-STDERR >&2", FIXTURE_EVAL_HOOK: "make-config" };
+
+    it.each([
+        ["all", true, true],
+        ["stderr", false, true],
+        ["steps", false, false],
+    ] as const)("%s: hook stdout shown %s, hook stderr shown %s, step lines always", (mode, stdout, stderr) => {
+        const result = run(logged[mode], "create", { env: noisy });
+        expect(result.status).toBe(0);
+        expect(`${result.stdout}${result.stderr}`.includes("HOOK-STDOUT")).toBe(stdout);
+        expect(`${result.stdout}${result.stderr}`.includes("HOOK-STDERR")).toBe(stderr);
+        expect(stepLines(result)).toContain("kaptain: install: helmfile sync");
+    });
+
+    it("says on failure that output was held back, and how to see it", () => {
+        const result = run(logged.steps, "create", { env: { HELMFILE_EXIT: "4" } });
+        expect(result.status).toBe(4);
+        expect(result.stderr).toContain("failed during step 'helmfile sync' (exit status 4)");
+        expect(result.stderr).toContain("limited by logging 'steps'; set logging to 'all' to see it");
+    });
+});
+
+describe("one run at a time per namespace directory", () => {
+    it("serialises two phases started at once: their helmfile runs never overlap and each sees its embedded configs", async () => {
+        const env = { HELMFILE_RECORD: record, FIXTURE_RECORD: record, XDG_RUNTIME_DIR: runtimeDir, HELMFILE_SLEEP: "1" };
+        const [a, b] = await Promise.all([
+            startCaptured(commands.install, "create", { programDirectory, env }),
+            startCaptured(commands.config, "create", { programDirectory, env }),
+        ]);
+        expect(a.status).toBe(0);
+        expect(b.status).toBe(0);
+        const calls = helmfileCalls();
+        expect(calls).toHaveLength(2);
+        const span = (call: string) => ["start", "end"].map(f => BigInt(fs.readFileSync(path.join(record, call, f), "utf8").trim()));
+        const [[s1, e1], [s2, e2]] = calls.map(span).sort((x, y) => (x[0] < y[0] ? -1 : 1));
+        expect(e1 <= s2 || e2 <= s1).toBe(true);
+        for (const call of calls) {
+            // Without the lock, the other run's cleanup removes .kaptain while helmfile sleeps.
+            expect(Object.keys(readTree(path.join(record, call, "kaptain")))).toContain("app/a.conf");
+        }
+        expect(`${a.stderr}${b.stderr}`).toMatch(/waiting for (install|config) of namespace dev \(pid \d+\) to finish/);
+        expectCleanedUp();
+    });
+
+    it("takes over a lock whose holder is gone", () => {
+        const lock = path.join(nsDir, ".kaptain.lock");
+        fs.mkdirSync(lock);
+        // A pid that cannot be running: above the kernel's pid_max.
+        fs.writeFileSync(path.join(lock, "pid"), "99999999\n");
+        const result = run(commands.install, "create");
+        expect(result.status).toBe(0);
+        expect(result.stderr).toContain("taking over the lock of process 99999999, which is gone");
+        expectCleanedUp();
+    });
+
+    it("leaves the embedded configs of a run that holds the lock alone when it fails before taking it", () => {
+        const embed = path.join(nsDir, "provision-configs", ".kaptain", "other-run");
+        fs.mkdirSync(embed, { recursive: true });
+        try {
+            const result = run(commands.install, "create", { stubHelmfile: false, env: { PATH: "/usr/bin:/bin" } });
+            expect(result.status).toBe(1);
+            expect(fs.existsSync(embed)).toBe(true);
+        } finally {
+            fs.rmSync(path.join(nsDir, "provision-configs", ".kaptain"), { recursive: true, force: true });
+        }
     });
 });

@@ -39,3 +39,37 @@ export function commandOf(engine: Engine, name: string): RegisteredResource {
 }
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
+
+/**
+ * Runs `program` under the mocks and returns the errors it raised, thrown or rejected
+ * (a check inside `apply` rejects the resource's input, and that resource's
+ * registration then never settles). The test runner's own unhandled-rejection
+ * listeners are set aside meanwhile, and put back.
+ */
+export async function programFailures(program: () => void | Promise<void>): Promise<Error[]> {
+    const failures: Error[] = [];
+    let failed: () => void = () => undefined;
+    const firstFailure = new Promise<void>(resolve => { failed = resolve; });
+    const saved = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
+    const onFailure = (err: unknown) => {
+        failures.push(err as Error);
+        failed();
+    };
+    process.on("unhandledRejection", onFailure);
+    try {
+        const engine = await startEngine({ project: "kaptain-test", stack: "dev" });
+        await program();
+        await Promise.race([engine.settle(), firstFailure]);
+        // Let the other rejections of the same cause arrive.
+        await new Promise(resolve => setTimeout(resolve, 50));
+    } catch (err) {
+        failures.push(err as Error);
+    } finally {
+        process.off("unhandledRejection", onFailure);
+        for (const listener of saved) {
+            process.on("unhandledRejection", listener);
+        }
+    }
+    return failures;
+}

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { CapturedCommand } from "./program";
 import { STUB_BIN } from "./fixture";
@@ -18,25 +18,45 @@ export interface RunOptions {
     readonly stubHelmfile?: boolean;
 }
 
+/** The interpreter, its arguments, the directory and the environment, as the command provider sets them. */
+function invocation(cmd: CapturedCommand, which: "create" | "update" | "delete", options: RunOptions) {
+    const env: Record<string, string | undefined> = { ...process.env, ...options.env };
+    if (options.stubHelmfile !== false) {
+        env.PATH = `${STUB_BIN}:${env.PATH}`;
+    }
+    const [bin, ...args] = cmd.interpreter;
+    return {
+        bin,
+        args: [...args, cmd[which]],
+        cwd: path.resolve(options.programDirectory, cmd.dir),
+        env: { ...env, ...cmd.environment },
+    };
+}
+
 /**
  * Runs one of a Command's scripts the way the command provider does: the interpreter
  * with the script as its last argument, in `dir` (relative to the program's directory),
  * with the process environment plus the Command's `environment`.
  */
 export function runCaptured(cmd: CapturedCommand, which: "create" | "update" | "delete", options: RunOptions): ScriptRun {
-    const env: Record<string, string | undefined> = { ...process.env, ...options.env };
-    if (options.stubHelmfile !== false) {
-        env.PATH = `${STUB_BIN}:${env.PATH}`;
-    }
-    const [bin, ...args] = cmd.interpreter;
-    const result = spawnSync(bin, [...args, cmd[which]], {
-        cwd: path.resolve(options.programDirectory, cmd.dir),
-        env: { ...env, ...cmd.environment },
-        encoding: "utf8",
-        timeout: 60_000,
-    });
+    const { bin, args, cwd, env } = invocation(cmd, which, options);
+    const result = spawnSync(bin, args, { cwd, env, encoding: "utf8", timeout: 60_000 });
     if (result.error) {
         throw result.error;
     }
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** {@link runCaptured} without waiting: for runs that must overlap. Killed after 60 s. */
+export function startCaptured(cmd: CapturedCommand, which: "create" | "update" | "delete", options: RunOptions): Promise<ScriptRun> {
+    const { bin, args, cwd, env } = invocation(cmd, which, options);
+    return new Promise((resolve, reject) => {
+        const child = spawn(bin, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", d => { stdout += d; });
+        child.stderr.on("data", d => { stderr += d; });
+        child.on("error", reject);
+        child.on("close", status => resolve({ status, stdout, stderr }));
+    });
 }

@@ -46,8 +46,16 @@ describe("kaptain synth on the example", () => {
         const config = plan.resources.find(r => r.name === "geo-config")!;
         expect(install.urn).toBe("urn:pulumi:dev::geo-platform::kaptain:index:Infrastructure$command:local:Command::geo-install");
         expect(install.parent).toBe(plan.resources.find(r => r.name === "geo")!.urn);
-        expect(install.dependencies).toEqual([config.urn]);
-        expect(plan.resources.indexOf(config)).toBeLessThan(plan.resources.indexOf(install));
+        const namespace = plan.resources.find(r => r.name === "geo-namespace")!;
+        const secret = plan.resources.find(r => r.name === "geo-provision-configs-namespace-secret")!;
+        // Namespace -> config phase -> provision-configs objects -> install.
+        expect(config.dependencies).toEqual([namespace.urn]);
+        expect(secret.dependencies).toEqual([config.urn]);
+        expect(install.dependencies).toContain(secret.urn);
+        expect(install.dependencies).not.toContain(config.urn);
+        expect(namespace.retainOnDelete).toBe(true);
+        expect(plan.resources.indexOf(config)).toBeLessThan(plan.resources.indexOf(secret));
+        expect(plan.resources.indexOf(secret)).toBeLessThan(plan.resources.indexOf(install));
         expect((install.inputs.environment as Record<string, string>).KAPTAIN_INPUT_secret_yaml).toBe("[secret]");
     });
 

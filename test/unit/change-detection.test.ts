@@ -45,6 +45,7 @@ beforeAll(async () => {
         for (const [name, edit] of Object.entries(variants)) {
             const programDir = path.join(root, name, "program dir");
             const repo = copyFixture(path.join(programDir, "infra"));
+            fs.writeFileSync(path.join(programDir, "kubeconfig.yaml"), "apiVersion: v1\nkind: Config\n");
             edit(repo);
             process.chdir(programDir);
             try {

@@ -31,13 +31,15 @@ describe("stack config", () => {
             namespace: "dev", workingDirectory: "infra", hooks: false,
             helmfile: { environment: "dev", concurrency: 0, extraArgs: ["--debug"] },
             phases: { provision: true }, environment: { FOO: "bar" }, fingerprintExclude: ["docs"],
-            provisionConfigs: { createNamespace: true },
+            provisionConfigs: { secretKey: "values" }, createNamespace: true, deleteNamespace: true, protect: true,
+            logging: "steps",
         });
         expect(args).toEqual({
             namespace: "dev", workingDirectory: "infra", hooks: false,
             helmfile: { environment: "dev", concurrency: 0, extraArgs: ["--debug"] },
             phases: { provision: true }, environment: { FOO: "bar" }, fingerprintExclude: ["docs"],
-            provisionConfigs: { createNamespace: true },
+            provisionConfigs: { secretKey: "values" }, createNamespace: true, deleteNamespace: true, protect: true,
+            logging: "steps",
         });
     });
 
@@ -54,6 +56,10 @@ describe("stack config", () => {
         [{ environment: { A: 1 } }, "`kaptain:environment.A` must be a string, got 1"],
         [{ fingerprintExclude: "docs" }, "`kaptain:fingerprintExclude` must be a list of relative paths"],
         [{ nmespace: "dev" }, "`kaptain:nmespace` is not a pulumi-kaptain setting"],
+        [{ protect: "yes" }, "`kaptain:protect` must be true or false, got \"yes\""],
+        [{ createNamespace: 1 }, "`kaptain:createNamespace` must be true or false, got 1"],
+        [{ logging: "verbose" }, "`kaptain:logging` must be one of all, stderr, steps, got \"verbose\""],
+        [{ provisionConfigs: { createNamespace: true } }, "`kaptain:provisionConfigs.createNamespace` is not a known field"],
     ])("rejects %j", (extra, message) => {
         expect(messageOf(() => read({ namespace: "dev", ...extra }))).toContain(message);
     });

@@ -40,6 +40,7 @@ describe("resource graph", () => {
         expect(infra).toBeDefined();
         const children = engine.resources.filter(r => r.parent === infra.urn);
         expect(children.map(r => `${r.type} ${r.name}`)).toEqual([
+            "pulumi:providers:kubernetes geo-kubernetes",
             `${COMMAND_TYPE} geo-config`, `${COMMAND_TYPE} geo-install`, `${COMMAND_TYPE} geo-provision`,
         ]);
     });
@@ -71,11 +72,11 @@ describe("resource graph", () => {
 describe("helmfile command lines", () => {
     it("passes environment, selectors, concurrency and per-phase sync args", () => {
         const install = captured(commandOf(engine, "geo-install"));
-        expect(install.create).toContain("\nhelmfile --environment dev --selector action=install sync --concurrency 2 --skip-needs --wait\n");
-        expect(install.delete).toContain("\nhelmfile --environment dev --selector action=install destroy\n");
+        expect(install.create).toContain("\nhelmfile --environment dev --selector action=install sync --concurrency 2 --skip-needs --wait || exit\n");
+        expect(install.delete).toContain("\nhelmfile --environment dev --selector action=install destroy || exit\n");
         const config = captured(commandOf(engine, "geo-config"));
-        expect(config.create).toContain("\nhelmfile --environment dev --selector action=config sync --concurrency 2\n");
-        expect(config.delete).toContain("\nhelmfile --environment dev --selector action=config destroy\n");
+        expect(config.create).toContain("\nhelmfile --environment dev --selector action=config sync --concurrency 2 || exit\n");
+        expect(config.delete).toContain("\nhelmfile --environment dev --selector action=config destroy || exit\n");
     });
 });
 

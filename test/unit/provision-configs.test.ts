@@ -10,6 +10,8 @@ import { copyFixture, errorOf, tempDir, writeTree } from "../support/fixture";
 import { commandOf, runProgram } from "../support/program";
 
 const root = tempDir();
+/** A kubeconfig file the component reads for its Kubernetes provider. */
+const KUBECONFIG_FILE = writeTree(root, { "kube/config.yaml": "apiVersion: v1\nkind: Config\n" }) && path.join(root, "kube/config.yaml");
 const SECRET_VALUE = "fixture-admin-password-0001";
 
 /** The fixture without its provision-configs release: component mode by default. */
@@ -36,7 +38,7 @@ describe("ProvisionConfigs resources", () => {
                 configKeys: { domain: "example.test" },
                 rcloneConfig: "[kaptain]\ntype = local",
             });
-            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo, kubeconfig: "k.yaml" });
+            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo, kubeconfig: KUBECONFIG_FILE });
         });
     });
 
@@ -72,7 +74,7 @@ describe("ProvisionConfigs resources", () => {
         expect(everything).not.toContain(SECRET_VALUE);
     });
 
-    it("in an Infrastructure: found in the repository, created before the config phase", () => {
+    it("in an Infrastructure: found in the repository, created after the config phase and before install", () => {
         const pc = engine.find("kaptain:index:ProvisionConfigs", "geo-provision-configs")!;
         expect(pc.parent).toBe(engine.find("kaptain:index:Infrastructure", "geo")!.urn);
         const secret = engine.find("kubernetes:core/v1:Secret", "geo-provision-configs-namespace-secret")!;
@@ -81,11 +83,16 @@ describe("ProvisionConfigs resources", () => {
         expect(engine.find("kubernetes:core/v1:ConfigMap", "geo-provision-configs-namespace-configmap")!.inputs.data)
             .toEqual({ domain: "example.test", replicas: "2" });
         expect(engine.find("kubernetes:core/v1:Secret", "geo-provision-configs-rclone-config")).toBeDefined();
+        // The config phase's helmfile creates the namespace (as with kaptain) before the
+        // objects go into it; install needs them.
         const config = commandOf(engine, "geo-config");
-        const children = engine.resources.filter(r => r.parent === pc.urn).map(r => r.urn);
+        const install = commandOf(engine, "geo-install");
+        const children = engine.resources.filter(r => r.parent === pc.urn);
         expect(children).toHaveLength(3);
         for (const child of children) {
-            expect(config.dependencies).toContain(child);
+            expect(child.dependencies).toContain(config.urn);
+            expect(install.dependencies).toContain(child.urn);
+            expect(config.dependencies).not.toContain(child.urn);
         }
     });
 });
@@ -100,7 +107,7 @@ describe("modes next to a provision-configs chart", () => {
 
     it("refuses to let the component and the chart own the same objects", () => {
         const err = errorOf(() => resolveInfrastructure({
-            namespace: "dev", workingDirectory: chartRepo, provisionConfigs: { createNamespace: true },
+            namespace: "dev", workingDirectory: chartRepo, provisionConfigs: { secretKey: "secret" },
         }, root));
         expect(err.message).toContain("`provisionConfigs` would create the namespace Secret");
         expect(err.message).toContain(path.join(chartRepo, "helmfile.yaml"));
@@ -181,7 +188,7 @@ describe("providers", () => {
             const command = await import("@pulumi/command");
             const cluster = new k8s.Provider("cluster", { kubeconfig: "apiVersion: v1\n" });
             const local = new command.Provider("local", {});
-            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo, kubeconfig: "k.yaml" },
+            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo, kubeconfig: KUBECONFIG_FILE },
                 { providers: [cluster, local] });
         });
         const clusterUrn = engine.find("pulumi:providers:kubernetes", "cluster")!.urn;

@@ -44,7 +44,7 @@ describe("quoting", () => {
 describe("generated scripts", () => {
     const spec = {
         phase: "install" as const, namespace: "dev", workingFromNamespace: "../..", hooksFile: "./hooks.sh",
-        helmfile: { ...base, binary: "/opt/my tools/helmfile" }, hookTools: ["rclone"],
+        helmfile: { ...base, binary: "/opt/my tools/helmfile" }, hookTools: ["rclone"], logging: "stderr" as const,
     };
 
     it("pass shellcheck", () => {

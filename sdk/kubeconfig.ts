@@ -1,0 +1,81 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * The `kubeconfig` argument is either the kubeconfig's content (for example a cluster
+ * resource's output) or a path. Content has several lines, or starts like YAML's
+ * `apiVersion:` or JSON's `{`. The phase scripts apply the same rule (helpers.sh,
+ * `kaptain_kubeconfig`); a test keeps the two in step.
+ */
+export function isKubeconfigContent(value: string): boolean {
+    return value.includes("\n") || value.startsWith("apiVersion:") || value.startsWith("{");
+}
+
+/**
+ * Kubeconfig content passes as is. A relative path is given relative to the program's
+ * directory, but the script runs in the namespace directory: rebase it, keeping it
+ * relative so that two clones of the repository give the same inputs.
+ */
+export function kubeconfigForScript(value: string, programDirectory: string, namespaceDirectory: string): string {
+    if (isKubeconfigContent(value) || path.isAbsolute(value) || value.startsWith("~")) {
+        return value;
+    }
+    return path.relative(namespaceDirectory, path.resolve(programDirectory, value)) || ".";
+}
+
+/**
+ * The kubeconfig's content, read the way the phase script reads it: content as is, `~/`
+ * from the home directory, a relative path from the program's directory. Throws an
+ * error naming `kubeconfig` when the file cannot be read.
+ */
+export function readKubeconfig(value: string, programDirectory: string): string {
+    if (isKubeconfigContent(value)) {
+        return value;
+    }
+    const file = value.startsWith("~/") ? path.join(os.homedir(), value.slice(2)) : path.resolve(programDirectory, value);
+    try {
+        return fs.readFileSync(file, "utf8");
+    } catch (err) {
+        throw new Error(`\`kubeconfig\` names a file that cannot be read: ${file} ` +
+            `(${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+}
+
+export interface ClusterIdentity {
+    /** The kubeconfig argument: content or a path. */
+    readonly kubeconfig?: pulumi.Input<string>;
+    /** The kubeconfig context (`helmfile.kubeContext`). */
+    readonly context?: pulumi.Input<string>;
+}
+
+/**
+ * The Kubernetes provider of a component's native objects, built from the same
+ * kubeconfig and context as its phase scripts so that both reach one cluster. Returns
+ * undefined when the component should use the provider it inherits: the user passed
+ * one (it wins), or neither a kubeconfig nor a context was given (then objects and
+ * scripts both use the ambient kubeconfig).
+ */
+export function clusterProvider(name: string, parent: pulumi.Resource, identity: ClusterIdentity,
+    programDirectory: string): k8s.Provider | undefined {
+    if (parent.getProvider("kubernetes::Provider") !== undefined) {
+        return undefined;
+    }
+    if (identity.kubeconfig === undefined && identity.context === undefined) {
+        return undefined;
+    }
+    const kubeconfig = identity.kubeconfig === undefined ? undefined
+        : pulumi.secret(pulumi.output(identity.kubeconfig).apply(value => {
+            try {
+                return readKubeconfig(value, programDirectory);
+            } catch (err) {
+                throw new pulumi.ResourceError((err as Error).message, parent);
+            }
+        }));
+    return new k8s.Provider(`${name}-kubernetes`, {
+        ...(kubeconfig !== undefined ? { kubeconfig } : {}),
+        ...(identity.context !== undefined ? { context: identity.context } : {}),
+    }, { parent });
+}

@@ -1,0 +1,183 @@
+// One cluster: the native objects go where the phase scripts go.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import type { Engine, RegisteredResource } from "../../sdk/synth/engine";
+import { isSecretInput } from "../../sdk/synth/engine";
+import { copyFixture, tempDir, writeTree } from "../support/fixture";
+import { commandOf, programFailures, runProgram } from "../support/program";
+
+const PROD_KUBECONFIG = "apiVersion: v1\nkind: Config\ncurrent-context: prod\n# prod-cluster-token-0004\n";
+const root = tempDir();
+const kubeconfigFile = path.join(writeTree(root, { "kube/prod.yaml": PROD_KUBECONFIG }), "kube/prod.yaml");
+
+/** The fixture without its provision-configs release, so the component creates the objects. */
+function componentModeRepo(): string {
+    const repo = copyFixture(path.join(tempDir(), "repo"));
+    const helmfile = path.join(repo, "helmfile.yaml");
+    fs.writeFileSync(helmfile, fs.readFileSync(helmfile, "utf8").replace(/  - name: provision-configs\n(    .*\n|      .*\n)*/, ""));
+    return repo;
+}
+const repo = componentModeRepo();
+
+function kubernetesObjects(engine: Engine): RegisteredResource[] {
+    return engine.resources.filter(r => r.type.startsWith("kubernetes:"));
+}
+
+function providerRef(engine: Engine, name: string): string {
+    const provider = engine.find("pulumi:providers:kubernetes", name);
+    if (provider === undefined) {
+        throw new Error(`no kubernetes provider ${name}`);
+    }
+    return `${provider.urn}::${name}-id`;
+}
+
+describe("the Kubernetes provider of the native objects", () => {
+    it("is built from the phases' kubeconfig and context, kept secret, and every object uses it", async () => {
+        const engine = await runProgram(async () => {
+            const { Infrastructure } = await import("../../sdk");
+            new Infrastructure("geo", {
+                namespace: "dev", workingDirectory: repo, kubeconfig: kubeconfigFile,
+                helmfile: { kubeContext: "prod" }, createNamespace: true,
+            });
+        });
+        const provider = engine.find("pulumi:providers:kubernetes", "geo-kubernetes")!;
+        expect(provider.parent).toBe(engine.find("kaptain:index:Infrastructure", "geo")!.urn);
+        expect(provider.inputs.kubeconfig).toBe(PROD_KUBECONFIG);
+        expect(isSecretInput(provider, "kubeconfig")).toBe(true);
+        expect(provider.inputs.context).toBe("prod");
+        const objects = kubernetesObjects(engine);
+        expect(objects.map(r => r.name).sort()).toEqual([
+            "geo-namespace", "geo-provision-configs-namespace-secret", "geo-provision-configs-rclone-config",
+        ]);
+        for (const r of objects) {
+            expect(r.provider).toBe(providerRef(engine, "geo-kubernetes"));
+        }
+        // The scripts get the same kubeconfig and context.
+        const install = commandOf(engine, "geo-install");
+        expect(isSecretInput(install, "environment", "KAPTAIN_KUBECONFIG")).toBe(true);
+        expect((install.inputs.environment as Record<string, string>).KAPTAIN_KUBECONFIG).toBe(kubeconfigFile);
+        expect(install.inputs.create).toContain("--kube-context prod");
+        expect(JSON.stringify(engine.resources.map(r => r.redactedInputs))).not.toContain("prod-cluster-token-0004");
+    });
+
+    it("reads a ~/ path from the home directory, as the script does", async () => {
+        const home = tempDir("kaptain-home-");
+        writeTree(home, { ".kube/config.yaml": PROD_KUBECONFIG });
+        const saved = process.env.HOME;
+        process.env.HOME = home;
+        try {
+            const engine = await runProgram(async () => {
+                const { Infrastructure } = await import("../../sdk");
+                new Infrastructure("geo", { namespace: "dev", workingDirectory: repo, kubeconfig: "~/.kube/config.yaml" });
+            });
+            expect(engine.find("pulumi:providers:kubernetes", "geo-kubernetes")!.inputs.kubeconfig).toBe(PROD_KUBECONFIG);
+        } finally {
+            process.env.HOME = saved;
+        }
+    });
+
+    it("is built from a context alone, the kubeconfig staying ambient", async () => {
+        const engine = await runProgram(async () => {
+            const { Infrastructure } = await import("../../sdk");
+            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo, helmfile: { kubeContext: "staging" } });
+        });
+        const provider = engine.find("pulumi:providers:kubernetes", "geo-kubernetes")!;
+        expect(provider.inputs.context).toBe("staging");
+        expect(provider.inputs.kubeconfig).toBeUndefined();
+        for (const r of kubernetesObjects(engine)) {
+            expect(r.provider).toBe(providerRef(engine, "geo-kubernetes"));
+        }
+    });
+
+    it("is not created without a kubeconfig or a context: objects and scripts both use the ambient kubeconfig", async () => {
+        const engine = await runProgram(async () => {
+            const { Infrastructure } = await import("../../sdk");
+            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo });
+        });
+        expect(engine.resources.filter(r => r.type === "pulumi:providers:kubernetes")).toEqual([]);
+        expect(kubernetesObjects(engine).length).toBeGreaterThan(0);
+        for (const r of kubernetesObjects(engine)) {
+            expect(r.provider).toBeUndefined();
+        }
+    });
+
+    it("gives way to a provider the user passes", async () => {
+        const engine = await runProgram(async () => {
+            const { Infrastructure } = await import("../../sdk");
+            const k8s = await import("@pulumi/kubernetes");
+            const mine = new k8s.Provider("mine", { kubeconfig: "apiVersion: v1\n" });
+            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo, kubeconfig: kubeconfigFile, createNamespace: true },
+                { providers: { kubernetes: mine } });
+        });
+        expect(engine.find("pulumi:providers:kubernetes", "geo-kubernetes")).toBeUndefined();
+        for (const r of kubernetesObjects(engine)) {
+            expect(r.provider).toBe(providerRef(engine, "mine"));
+        }
+    });
+
+    it("fails, naming `kubeconfig` and the file, when the kubeconfig file cannot be read", async () => {
+        const missing = path.join(root, "kube", "missing.yaml");
+        const failures = await programFailures(async () => {
+            const { Infrastructure } = await import("../../sdk");
+            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo, kubeconfig: missing });
+        });
+        expect(failures.map(f => f.message).join("\n")).toContain(`\`kubeconfig\` names a file that cannot be read: ${missing} (ENOENT)`);
+    });
+});
+
+describe("the namespace", () => {
+    it("is left to the config phase's helmfile by default, and the objects follow that phase", async () => {
+        const engine = await runProgram(async () => {
+            const { Infrastructure } = await import("../../sdk");
+            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo });
+        });
+        expect(engine.resources.filter(r => r.type === "kubernetes:core/v1:Namespace")).toEqual([]);
+        const config = commandOf(engine, "geo-config");
+        for (const r of kubernetesObjects(engine)) {
+            expect(r.dependencies).toContain(config.urn);
+        }
+    });
+
+    it("with createNamespace, comes first and stays in the cluster when Pulumi deletes it", async () => {
+        const engine = await runProgram(async () => {
+            const { Infrastructure } = await import("../../sdk");
+            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo, createNamespace: true });
+        });
+        const ns = engine.find("kubernetes:core/v1:Namespace", "geo-namespace")!;
+        expect((ns.inputs.metadata as { name: string }).name).toBe("dev");
+        expect(ns.retainOnDelete).toBe(true);
+        expect(commandOf(engine, "geo-config").dependencies).toEqual([ns.urn]);
+    });
+
+    it("is deleted with the component only when deleteNamespace says so", async () => {
+        const engine = await runProgram(async () => {
+            const { Infrastructure, ProvisionConfigs } = await import("../../sdk");
+            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo, createNamespace: true, deleteNamespace: true });
+            new ProvisionConfigs("alone", { namespace: "alone", createNamespace: true, configKeys: { a: "b" } });
+        });
+        expect(engine.find("kubernetes:core/v1:Namespace", "geo-namespace")!.retainOnDelete).toBe(false);
+        expect(engine.find("kubernetes:core/v1:Namespace", "alone-namespace")!.retainOnDelete).toBe(true);
+    });
+
+    it("cannot be deleted by a component that did not create it", async () => {
+        const { resolveInfrastructure } = await import("../../sdk/infrastructure");
+        expect(() => resolveInfrastructure({ namespace: "dev", workingDirectory: repo, deleteNamespace: true }, root))
+            .toThrow("`deleteNamespace` needs `createNamespace: true`");
+        expect(() => resolveInfrastructure({
+            namespace: "dev", workingDirectory: repo,
+            provisionConfigs: { createNamespace: true } as never,
+        }, root)).toThrow("`provisionConfigs.createNamespace` is an argument of the Infrastructure itself");
+    });
+});
+
+describe("secrets reach the provider only as secrets", () => {
+    it("keeps kubeconfig content given as a plain string secret too", async () => {
+        const engine = await runProgram(async () => {
+            const { Infrastructure } = await import("../../sdk");
+            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo, kubeconfig: PROD_KUBECONFIG });
+        });
+        const provider = engine.find("pulumi:providers:kubernetes", "geo-kubernetes")!;
+        expect(isSecretInput(provider, "kubeconfig")).toBe(true);
+    });
+});
