@@ -1,17 +1,14 @@
-// Public API of pulumi-kaptain.
-export { Infrastructure, InfrastructureArgs, HelmfileOptions, PhaseOptions, PhaseSetting, PhasesArgs,
-    DEFAULT_PHASES, resolveInfrastructure, buildInfrastructure, phaseEnvironment, layoutWarnings } from "./infrastructure";
-export { clusterProvider, isKubeconfigContent, kubeconfigForScript, readKubeconfig } from "./kubeconfig";
-export { PhaseLogging } from "./script/phase-script";
-export { Phase, createPhaseCommand, invocationProblems } from "./phase";
-export { PhaseName, PHASE_ORDER, PHASES } from "./phases";
-export { RepositoryLayout, resolveLayout, namespaceProblem } from "./layout";
-export { FingerprintGroup, fingerprintRepository, fingerprintEntries, DEFAULT_EXCLUDES, DEFAULT_SECRET_FILES } from "./fingerprint";
-export { renderPhaseScripts, PhaseScripts, PhaseScriptSpec, INTERPRETER } from "./script/phase-script";
-export { HelmfileInvocation, syncArgv, destroyArgv } from "./script/helmfile";
-export { shQuote, shJoin } from "./script/quote";
-export { ProvisionConfigs, ProvisionConfigsArgs, ProvisionConfigsObjects, ResolvedProvisionConfigs, ValuesInput,
-    resolveProvisionConfigs, buildProvisionConfigs, rcloneConfigText } from "./provision-configs";
-export { helmString, toYaml, renderData, readValuesFile, ValuesFileError } from "./values";
-export { InfrastructureProvisionConfigs, detectProvisionConfigs, provisionConfigsChartRelease } from "./infrastructure";
-export { infrastructureArgsFromConfig, CONFIG_NAMESPACE, CONFIG_KEYS } from "./config";
+// The public API of pulumi-kaptain: the components, their arguments and outputs, and
+// the stack-config reader. Everything else is internal (tests import it from its module).
+export { Infrastructure } from "./infrastructure";
+export type {
+    InfrastructureArgs, HelmfileOptions, PhaseOptions, PhaseSetting, PhasesArgs, InfrastructureProvisionConfigs,
+} from "./infrastructure";
+export type { Phase } from "./phase";
+export type { PhaseName } from "./phases";
+export type { PhaseLogging } from "./script/phase-script";
+export type { PhaseScripts } from "./script/phase-script";
+export type { FingerprintGroup } from "./fingerprint";
+export { ProvisionConfigs } from "./provision-configs";
+export type { ProvisionConfigsArgs, ValuesInput } from "./provision-configs";
+export { infrastructureArgsFromConfig, CONFIG_NAMESPACE } from "./config";
