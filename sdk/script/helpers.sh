@@ -36,6 +36,10 @@ kaptain_init() {
   export KAPTAIN_WORKING_DIRECTORY
   KAPTAIN_EMBED_DIRECTORY="$KAPTAIN_NAMESPACE_DIRECTORY/provision-configs/.kaptain"
   KAPTAIN_TMP=$(mktemp -d "${XDG_RUNTIME_DIR:-${TMPDIR:-/tmp}}/kaptain.XXXXXXXX")
+  KAPTAIN_FAILED_AT=""
+  # errtrace: the ERR trap also fires inside functions, hooks' and helpers' alike.
+  set -E
+  trap kaptain_failed_at ERR
   trap kaptain_cleanup EXIT
   trap 'exit 129' HUP
   trap 'exit 130' INT
@@ -58,6 +62,19 @@ kaptain_output() {
   esac
 }
 
+# Remembers where a command failed. In a sourced hooks file that is the file, the line
+# and the line's text (for a helper that failed, the call, not the helper's insides);
+# elsewhere, the phase script's line and command.
+kaptain_failed_at() {
+  local file=${BASH_SOURCE[1]:-} line=${BASH_LINENO[0]} text
+  if [ -f "$file" ]; then
+    text=$(sed -n "${line}{s/^[[:space:]]*//;p;}" -- "$file" 2>/dev/null) || text=$BASH_COMMAND
+    KAPTAIN_FAILED_AT="$file:$line: ${text:-$BASH_COMMAND}"
+  else
+    KAPTAIN_FAILED_AT="the phase script, line $line: $BASH_COMMAND"
+  fi
+}
+
 # Runs on every exit. A phase succeeds only when it reached kaptain_finish: an `exit 0`
 # in a sourced hook ends the script too, and must not pass for a deploy.
 kaptain_cleanup() {
@@ -69,6 +86,9 @@ kaptain_cleanup() {
     status=1
   elif [ "$status" -ne 0 ]; then
     kaptain_error "failed during step '$KAPTAIN_STEP' (exit status $status)"
+    if [ -n "$KAPTAIN_FAILED_AT" ]; then
+      kaptain_error "the failing command: $KAPTAIN_FAILED_AT"
+    fi
     if [ "${KAPTAIN_OUTPUT:-all}" != all ]; then
       kaptain_error "output of hooks and helmfile is limited by logging '$KAPTAIN_OUTPUT'; set logging to 'all' to see it"
     fi
@@ -84,6 +104,7 @@ kaptain_cleanup() {
 
 kaptain_step() {
   KAPTAIN_STEP=$1
+  KAPTAIN_FAILED_AT=""
   kaptain_log "$1"
 }
 
@@ -97,7 +118,8 @@ kaptain_finish() {
 # or replace the cleanup trap. Put all three back, and stop when the hook's last
 # command failed (with errexit still on, the script has already stopped).
 kaptain_after_hook() {
-  set -eo pipefail
+  set -eEo pipefail
+  trap kaptain_failed_at ERR
   trap kaptain_cleanup EXIT
   cd -- "$KAPTAIN_NAMESPACE_DIRECTORY"
   if [ "$1" -ne 0 ]; then
@@ -191,10 +213,32 @@ kaptain_copy_rclone_conf() {
 # Helpers for hooks.sh
 # ---------------------------------------------------------------------------
 
+# kaptain_usage GIVEN MIN MAX USAGE: a helper called with a wrong number of arguments, or
+# an empty one, stops the hook with its usage line instead of acting on a guess.
+kaptain_usage() {
+  local given=$1 min=$2 max=$3 usage=$4
+  if [ "$given" -lt "$min" ] || [ "$given" -gt "$max" ]; then
+    printf 'kaptain: usage: %s (got %s argument%s)\n' "$usage" "$given" "$([ "$given" -eq 1 ] || echo s)" >&2
+    return 2
+  fi
+}
+
+kaptain_nonempty() {
+  local usage=$1 arg
+  shift
+  for arg in "$@"; do
+    if [ -z "$arg" ]; then
+      printf 'kaptain: usage: %s (an argument is empty)\n' "$usage" >&2
+      return 2
+    fi
+  done
+}
+
 # merge_config COMMON LOCAL DEST: DEST gets COMMON's files, then LOCAL's, so a file in
 # LOCAL overrides the one at the same path in COMMON. values.yaml* files are left out
 # (they are Helm values, not config); a source folder that does not exist is skipped.
 merge_config() {
+  kaptain_usage $# 3 3 "merge_config COMMON LOCAL DEST" && kaptain_nonempty "merge_config COMMON LOCAL DEST" "$@" || return
   local common=$1 local_dir=$2 dest=$3 src
   mkdir -p -- "$dest"
   for src in "$common" "$local_dir"; do
@@ -206,6 +250,7 @@ merge_config() {
 }
 
 embed_config() {
+  kaptain_usage $# 1 1 "embed_config APP" && kaptain_nonempty "embed_config APP" "$@" || return
   printf 'kaptain: embedding %s config ...\n' "$1"
   merge_config "$KAPTAIN_WORKING_DIRECTORY/configs/$1" \
     "$KAPTAIN_NAMESPACE_DIRECTORY/configs/$1" \
@@ -213,6 +258,7 @@ embed_config() {
 }
 
 embed_subconfig() {
+  kaptain_usage $# 2 2 "embed_subconfig APP SUB" && kaptain_nonempty "embed_subconfig APP SUB" "$@" || return
   printf 'kaptain: embedding %s/%s config ...\n' "$1" "$2"
   merge_config "$KAPTAIN_WORKING_DIRECTORY/configs/$1/$2" \
     "$KAPTAIN_NAMESPACE_DIRECTORY/configs/$1/$2" \
@@ -234,6 +280,7 @@ kaptain_tar_reproducible() {
 # copy it to the remote kaptain:<namespace>/ with the given rclone config (default: the
 # namespace directory's rclone.conf).
 rclone_config() {
+  kaptain_usage $# 1 2 "rclone_config APP [RCLONE_CONF]" && kaptain_nonempty "rclone_config APP [RCLONE_CONF]" "$@" || return
   local app=$1 conf=${2:-$KAPTAIN_NAMESPACE_DIRECTORY/rclone.conf}
   local work="$KAPTAIN_TMP/rclone_config.$app"
   printf 'kaptain: packing %s config for rclone ...\n' "$app"
@@ -250,6 +297,7 @@ rclone_config() {
 # `---` then `# Source: <path>`) into one file per source path under DIR. Documents of
 # the same source go to the same file, separated by `---`.
 split_multi_yml() {
+  kaptain_usage $# 2 2 "split_multi_yml FILE DIR" && kaptain_nonempty "split_multi_yml FILE DIR" "$@" || return
   local file=$1 dir=$2 path
   if [ ! -f "$file" ]; then
     printf 'split_multi_yml: no such file: %s\n' "$file" >&2

@@ -9,6 +9,7 @@ import { readTree, tempDir, writeTree } from "../support/fixture";
 function bash(dir: string, body: string, env: Record<string, string> = {}) {
     const script = [
         "set -eo pipefail",
+        "exec 3>&2",
         `source ${JSON.stringify(HELPERS_PATH)}`,
         "KAPTAIN_ACTION=test",
         `export KAPTAIN_NAMESPACE=dev KAPTAIN_WORKING_DIRECTORY="$PWD" KAPTAIN_NAMESPACE_DIRECTORY="$PWD/namespaces/dev"`,
@@ -119,5 +120,24 @@ describe("split_multi_yml", () => {
         expect(r.status).not.toBe(0);
         expect(r.stderr).toContain("unsafe source path '../../escape.yaml'");
         expect(fs.existsSync(path.join(dir, "escape.yaml"))).toBe(false);
+    });
+});
+
+describe("every helper checks its arguments", () => {
+    it.each([
+        ["merge_config a b", "merge_config COMMON LOCAL DEST (got 2 arguments)"],
+        ["embed_config", "embed_config APP (got 0 arguments)"],
+        ["embed_config ''", "embed_config APP (an argument is empty)"],
+        ["embed_subconfig app", "embed_subconfig APP SUB (got 1 argument)"],
+        ["rclone_config", "rclone_config APP [RCLONE_CONF] (got 0 arguments)"],
+        ["rclone_config a b c", "rclone_config APP [RCLONE_CONF] (got 3 arguments)"],
+        ["split_multi_yml f", "split_multi_yml FILE DIR (got 1 argument)"],
+    ])("%s", (call, usage) => {
+        const dir = tempDir();
+        const r = bash(dir, call);
+        expect(r.status).toBe(2);
+        expect(r.stderr).toContain(`kaptain: usage: ${usage}`);
+        // Nothing was embedded on a guess (kaptain's embed_config with no APP embedded every folder).
+        expect(fs.existsSync(path.join(dir, "namespaces/dev/provision-configs/.kaptain"))).toBe(false);
     });
 });

@@ -197,8 +197,17 @@ describe("install create", () => {
         const result = run(commands.install, "create", { env: { FIXTURE_FAIL_PRE_INSTALL: "1" } });
         expect(result.status).not.toBe(0);
         expect(result.stderr).toContain("failed during step 'pre-install hook'");
+        expect(result.stderr).toContain("kaptain: install: error: the failing command: ./hooks.sh:21: false");
         expect(helmfileCalls()).toEqual([]);
         expectCleanedUp();
+    });
+
+    it("names a helper called without its argument, and where the hook called it", () => {
+        const result = run(commands.install, "create", { env: { FIXTURE_EVAL: "embed_config", FIXTURE_EVAL_HOOK: "make-config" } });
+        expect(result.status).toBe(2);
+        expect(result.stderr).toContain("kaptain: usage: embed_config APP (got 0 arguments)");
+        expect(result.stderr).toMatch(/the failing command: \.\/hooks\.sh:\d+: eval "\$FIXTURE_EVAL"\n/);
+        expect(helmfileCalls()).toEqual([]);
     });
 
     it("checks for helmfile before anything runs, with one clear line", () => {
