@@ -40,7 +40,7 @@ export function readKubeconfig(value: string, programDirectory: string): string 
         return fs.readFileSync(file, "utf8");
     } catch (err) {
         throw new Error(`\`kubeconfig\` names a file that cannot be read: ${file} ` +
-            `(${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+            `(${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
     }
 }
 

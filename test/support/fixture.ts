@@ -49,3 +49,17 @@ export function errorOf(fn: () => unknown): Error & { propertyPath?: string; err
     }
     throw new Error("expected an error");
 }
+
+/**
+ * The fixture repository without its provision-configs release (component mode: the
+ * ProvisionConfigs component creates the objects), with `configKeys` in
+ * configs/provision-configs/values.yaml, in a fresh temporary folder.
+ */
+export function componentModeRepo(): string {
+    const repo = copyFixture(path.join(tempDir(), "repo"));
+    const helmfile = path.join(repo, "helmfile.yaml");
+    fs.writeFileSync(helmfile, fs.readFileSync(helmfile, "utf8")
+        .replace(/ {2}- name: provision-configs\n( {4}.*\n| {6}.*\n)*/, ""));
+    writeTree(repo, { "configs/provision-configs/values.yaml": "configKeys:\n  domain: example.test\n  replicas: 2\n" });
+    return repo;
+}

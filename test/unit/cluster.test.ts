@@ -1,23 +1,15 @@
 // One cluster: the native objects go where the phase scripts go.
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Engine, RegisteredResource } from "../../sdk/synth/engine";
 import { isSecretInput } from "../../sdk/synth/engine";
-import { copyFixture, tempDir, writeTree } from "../support/fixture";
+import { componentModeRepo, tempDir, writeTree } from "../support/fixture";
 import { commandOf, programFailures, runProgram } from "../support/program";
 
 const PROD_KUBECONFIG = "apiVersion: v1\nkind: Config\ncurrent-context: prod\n# prod-cluster-token-0004\n";
 const root = tempDir();
 const kubeconfigFile = path.join(writeTree(root, { "kube/prod.yaml": PROD_KUBECONFIG }), "kube/prod.yaml");
 
-/** The fixture without its provision-configs release, so the component creates the objects. */
-function componentModeRepo(): string {
-    const repo = copyFixture(path.join(tempDir(), "repo"));
-    const helmfile = path.join(repo, "helmfile.yaml");
-    fs.writeFileSync(helmfile, fs.readFileSync(helmfile, "utf8").replace(/  - name: provision-configs\n(    .*\n|      .*\n)*/, ""));
-    return repo;
-}
 const repo = componentModeRepo();
 
 function kubernetesObjects(engine: Engine): RegisteredResource[] {
@@ -48,7 +40,8 @@ describe("the Kubernetes provider of the native objects", () => {
         expect(provider.inputs.context).toBe("prod");
         const objects = kubernetesObjects(engine);
         expect(objects.map(r => r.name).sort()).toEqual([
-            "geo-namespace", "geo-provision-configs-namespace-secret", "geo-provision-configs-rclone-config",
+            "geo-namespace", "geo-provision-configs-namespace-configmap", "geo-provision-configs-namespace-secret",
+            "geo-provision-configs-rclone-config",
         ]);
         for (const r of objects) {
             expect(r.provider).toBe(providerRef(engine, "geo-kubernetes"));

@@ -1,4 +1,3 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -6,7 +5,7 @@ import { resolveInfrastructure } from "../../sdk/infrastructure";
 import { resolveProvisionConfigs } from "../../sdk/provision-configs";
 import type { Engine } from "../../sdk/synth/engine";
 import { isSecretInput } from "../../sdk/synth/engine";
-import { copyFixture, errorOf, tempDir, writeTree } from "../support/fixture";
+import { componentModeRepo, copyFixture, errorOf, tempDir, writeTree } from "../support/fixture";
 import { commandOf, runProgram } from "../support/program";
 
 const root = tempDir();
@@ -14,15 +13,6 @@ const root = tempDir();
 const KUBECONFIG_FILE = writeTree(root, { "kube/config.yaml": "apiVersion: v1\nkind: Config\n" }) && path.join(root, "kube/config.yaml");
 const SECRET_VALUE = "fixture-admin-password-0001";
 
-/** The fixture without its provision-configs release: component mode by default. */
-function componentModeRepo(): string {
-    const repo = copyFixture(path.join(tempDir(), "repo"));
-    const helmfile = path.join(repo, "helmfile.yaml");
-    fs.writeFileSync(helmfile, fs.readFileSync(helmfile, "utf8")
-        .replace(/  - name: provision-configs\n(    .*\n|      .*\n)*/, ""));
-    writeTree(repo, { "configs/provision-configs/values.yaml": "configKeys:\n  domain: example.test\n  replicas: 2\n" });
-    return repo;
-}
 
 describe("ProvisionConfigs resources", () => {
     let engine: Engine;
