@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
     test: {
         include: ["test/**/*.test.ts"],
+        // The end-to-end suite has its own config and command: npm run test:e2e.
+        exclude: ["test/e2e/**", "node_modules/**"],
         // Pulumi's mocks are process-wide: every test file gets a fresh process.
         pool: "forks",
         isolate: true,

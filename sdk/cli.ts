@@ -47,21 +47,30 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${report(result)}\n`);
         return 0;
     } catch (err) {
-        const message = err instanceof SynthError || isPulumiInputError(err) ? (err as Error).message : String((err as Error).stack ?? err);
+        const message =
+            err instanceof SynthError || isPulumiInputError(err)
+                ? (err as Error).message
+                : String((err as Error).stack ?? err);
         process.stderr.write(`kaptain synth: ${message}\n`);
         return 1;
     }
 }
 
 function isPulumiInputError(err: unknown): boolean {
-    return typeof err === "object" && err !== null &&
-        ("__pulumiInputPropertyError" in err || "__pulumiInputPropertiesError" in err);
+    return (
+        typeof err === "object" &&
+        err !== null &&
+        ("__pulumiInputPropertyError" in err || "__pulumiInputPropertiesError" in err)
+    );
 }
 
-main(process.argv.slice(2)).then(code => {
-    // Pulumi's runtime may keep handles open: leave once the work is done.
-    process.exit(code);
-}, err => {
-    process.stderr.write(`kaptain: ${String(err)}\n`);
-    process.exit(1);
-});
+main(process.argv.slice(2)).then(
+    code => {
+        // Pulumi's runtime may keep handles open: leave once the work is done.
+        process.exit(code);
+    },
+    err => {
+        process.stderr.write(`kaptain: ${String(err)}\n`);
+        process.exit(1);
+    },
+);

@@ -16,8 +16,12 @@ export const CONFIG_KEYS = {
     kubeconfig: "string",
     hooks: "string|false",
     helmfile: {
-        binary: "string", environment: "string", file: "string", concurrency: "integer",
-        kubeContext: "string", extraArgs: "string[]",
+        binary: "string",
+        environment: "string",
+        file: "string",
+        concurrency: "integer",
+        kubeContext: "string",
+        extraArgs: "string[]",
     },
     phases: { config: "boolean", install: "boolean", provision: "boolean" },
     environment: "map",
@@ -27,8 +31,12 @@ export const CONFIG_KEYS = {
     protect: "boolean",
     logging: "all|stderr|steps",
     provisionConfigs: {
-        enabled: "boolean", secretFile: "string", secretKey: "string",
-        configKeysFile: "string", rcloneConfigFile: "string", allowChartRelease: "boolean",
+        enabled: "boolean",
+        secretFile: "string",
+        secretKey: "string",
+        configKeysFile: "string",
+        rcloneConfigFile: "string",
+        allowChartRelease: "boolean",
     },
     secret: "secret map",
     configKeys: "map",
@@ -39,10 +47,15 @@ export const CONFIG_KEYS = {
  * Infrastructure's arguments. Every problem is reported at once, each with its key
  * and what was expected. `kaptain:kubeconfig` and `kaptain:secret` are read as secrets.
  */
-export function infrastructureArgsFromConfig(config: pulumi.Config = new pulumi.Config(CONFIG_NAMESPACE)): InfrastructureArgs {
+export function infrastructureArgsFromConfig(
+    config: pulumi.Config = new pulumi.Config(CONFIG_NAMESPACE),
+): InfrastructureArgs {
     const problems: ArgProblem[] = [];
     const bad = (key: string, expected: string, got: unknown) =>
-        problems.push({ propertyPath: key, reason: `config \`${CONFIG_NAMESPACE}:${key}\` must be ${expected}, got ${JSON.stringify(got)}` });
+        problems.push({
+            propertyPath: key,
+            reason: `config \`${CONFIG_NAMESPACE}:${key}\` must be ${expected}, got ${JSON.stringify(got)}`,
+        });
 
     // Unknown keys first: a typo must not silently fall back to a default.
     const prefix = `${config.name}:`;
@@ -85,8 +98,12 @@ export function infrastructureArgsFromConfig(config: pulumi.Config = new pulumi.
             for (const [field, v] of Object.entries(value)) {
                 const kind = shape[field];
                 if (kind === undefined) {
-                    problems.push({ propertyPath: `${key}.${field}`, reason: `config \`${CONFIG_NAMESPACE}:${key}.${field}\` is not a ` +
-                        `known field; known fields: ${Object.keys(shape).join(", ")}` });
+                    problems.push({
+                        propertyPath: `${key}.${field}`,
+                        reason:
+                            `config \`${CONFIG_NAMESPACE}:${key}.${field}\` is not a ` +
+                            `known field; known fields: ${Object.keys(shape).join(", ")}`,
+                    });
                 } else if (!matches(kind, v)) {
                     bad(`${key}.${field}`, describeKind(kind), v);
                 }
@@ -97,14 +114,18 @@ export function infrastructureArgsFromConfig(config: pulumi.Config = new pulumi.
 
     const namespace = str("namespace", raw("namespace"));
     if (namespace === undefined && raw("namespace") === undefined) {
-        problems.push({ propertyPath: "namespace", reason: `config \`${CONFIG_NAMESPACE}:namespace\` is required: ` +
-            "the Kubernetes namespace to deploy (`pulumi config set kaptain:namespace dev`)" });
+        problems.push({
+            propertyPath: "namespace",
+            reason:
+                `config \`${CONFIG_NAMESPACE}:namespace\` is required: ` +
+                "the Kubernetes namespace to deploy (`pulumi config set kaptain:namespace dev`)",
+        });
     }
     const workingDirectory = str("workingDirectory", raw("workingDirectory"));
 
     const hooksRaw = raw("hooks");
     let hooks: string | false | undefined;
-    if (hooksRaw === false || typeof hooksRaw === "string" && hooksRaw !== "") {
+    if (hooksRaw === false || (typeof hooksRaw === "string" && hooksRaw !== "")) {
         hooks = hooksRaw;
     } else if (hooksRaw !== undefined) {
         bad("hooks", "a file name or false", hooksRaw);
@@ -176,13 +197,22 @@ export function infrastructureArgsFromConfig(config: pulumi.Config = new pulumi.
 
 function matches(kind: Kind, value: unknown): boolean {
     switch (kind) {
-        case "string": return typeof value === "string" && value !== "";
-        case "boolean": return typeof value === "boolean";
-        case "integer": return Number.isInteger(value) && (value as number) >= 0;
-        case "string[]": return Array.isArray(value) && value.every(v => typeof v === "string");
+        case "string":
+            return typeof value === "string" && value !== "";
+        case "boolean":
+            return typeof value === "boolean";
+        case "integer":
+            return Number.isInteger(value) && (value as number) >= 0;
+        case "string[]":
+            return Array.isArray(value) && value.every(v => typeof v === "string");
     }
 }
 
 function describeKind(kind: Kind): string {
-    return { string: "a non-empty string", boolean: "true or false", integer: "a whole number >= 0", "string[]": "a list of strings" }[kind];
+    return {
+        string: "a non-empty string",
+        boolean: "true or false",
+        integer: "a whole number >= 0",
+        "string[]": "a list of strings",
+    }[kind];
 }

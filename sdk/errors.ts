@@ -24,8 +24,8 @@ export function throwIfProblems(component: string, problems: readonly ArgProblem
         throw new pulumi.InputPropertyError(problems[0]);
     }
     throw new pulumi.InputPropertiesError({
-        message: `${component}: ${problems.length} invalid arguments:\n` +
-            problems.map(p => `  - ${p.reason}`).join("\n"),
+        message:
+            `${component}: ${problems.length} invalid arguments:\n` + problems.map(p => `  - ${p.reason}`).join("\n"),
         errors: [...problems],
     });
 }

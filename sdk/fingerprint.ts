@@ -36,7 +36,15 @@ export interface FingerprintOptions {
 }
 
 /** Folder names that helmfile never reads as inputs, skipped wherever they appear. */
-export const DEFAULT_EXCLUDES: readonly string[] = [".git", ".hg", ".svn", "node_modules", ".kaptain", ".kaptain.lock", ".pulumi"];
+export const DEFAULT_EXCLUDES: readonly string[] = [
+    ".git",
+    ".hg",
+    ".svn",
+    "node_modules",
+    ".kaptain",
+    ".kaptain.lock",
+    ".pulumi",
+];
 
 /**
  * Files of a Pulumi project, skipped at the repository's top level: when the Helmfile
@@ -45,7 +53,11 @@ export const DEFAULT_EXCLUDES: readonly string[] = [".git", ".hg", ".svn", "node
  * phases as inputs of its own).
  */
 export const PROJECT_FILES: readonly RegExp[] = [
-    /^Pulumi(\..+)?\.ya?ml$/, /^package(-lock)?\.json$/, /^npm-shrinkwrap\.json$/, /^yarn\.lock$/, /^pnpm-lock\.yaml$/,
+    /^Pulumi(\..+)?\.ya?ml$/,
+    /^package(-lock)?\.json$/,
+    /^npm-shrinkwrap\.json$/,
+    /^yarn\.lock$/,
+    /^pnpm-lock\.yaml$/,
     /^tsconfig(\..+)?\.json$/,
 ];
 
@@ -96,7 +108,13 @@ export function listInputFiles(options: FingerprintOptions): FileEntry[] {
                 continue;
             }
             const abs = path.join(absDir, entry.name);
-            const kind = entry.isSymbolicLink() ? linkTarget(abs, rel) : entry.isDirectory() ? "directory" : entry.isFile() ? "file" : "other";
+            const kind = entry.isSymbolicLink()
+                ? linkTarget(abs, rel)
+                : entry.isDirectory()
+                  ? "directory"
+                  : entry.isFile()
+                    ? "file"
+                    : "other";
             if (kind === "directory") {
                 if (excludedNames.has(entry.name) || isOtherNamespace(rel, options.namespace)) {
                     continue;
@@ -179,14 +197,20 @@ export function fingerprintVariable(group: string): string {
  * Groups whose names collide after sanitising share one entry. Values are short:
  * 16 hex digits of the digest and the file count.
  */
-export function fingerprintEntries(groups: readonly FingerprintGroup[]): Map<string, { value: string; secret: boolean }> {
+export function fingerprintEntries(
+    groups: readonly FingerprintGroup[],
+): Map<string, { value: string; secret: boolean }> {
     const entries = new Map<string, { value: string; secret: boolean }>();
     for (const g of groups) {
         const name = fingerprintVariable(g.group);
         const value = `sha256:${g.digest.slice(0, 16)} files:${g.files}`;
         const previous = entries.get(name);
-        entries.set(name, previous === undefined ? { value, secret: g.secret }
-            : { value: `${previous.value}; ${value}`, secret: previous.secret || g.secret });
+        entries.set(
+            name,
+            previous === undefined
+                ? { value, secret: g.secret }
+                : { value: `${previous.value}; ${value}`, secret: previous.secret || g.secret },
+        );
     }
     return entries;
 }
@@ -212,7 +236,10 @@ function digestFile(file: FileEntry, buffer: Buffer): string {
 }
 
 function normaliseRel(p: string): string {
-    return p.split(/[\\/]+/).filter(s => s !== "" && s !== ".").join("/");
+    return p
+        .split(/[\\/]+/)
+        .filter(s => s !== "" && s !== ".")
+        .join("/");
 }
 
 /** Byte order, not locale order: the same on every machine. */

@@ -2,7 +2,12 @@
 // the stack-config reader. Everything else is internal (tests import it from its module).
 export { Infrastructure } from "./infrastructure";
 export type {
-    InfrastructureArgs, HelmfileOptions, PhaseOptions, PhaseSetting, PhasesArgs, InfrastructureProvisionConfigs,
+    InfrastructureArgs,
+    HelmfileOptions,
+    PhaseOptions,
+    PhaseSetting,
+    PhasesArgs,
+    InfrastructureProvisionConfigs,
 } from "./infrastructure";
 export type { Phase } from "./phase";
 export type { PhaseName } from "./phases";

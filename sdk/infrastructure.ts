@@ -158,8 +158,10 @@ export interface InfrastructureArgs {
 }
 
 /** ProvisionConfigs options inside an Infrastructure: namespace and directories come from it. */
-export type InfrastructureProvisionConfigs =
-    Omit<ProvisionConfigsArgs, "namespace" | "workingDirectory" | "createNamespace" | "deleteNamespace"> & {
+export type InfrastructureProvisionConfigs = Omit<
+    ProvisionConfigsArgs,
+    "namespace" | "workingDirectory" | "createNamespace" | "deleteNamespace"
+> & {
     /**
      * Keep a `provision-configs` release in the helmfile next to the component. Only for a
      * chart that no longer renders the namespace Secret, ConfigMap or rclone-config Secret:
@@ -211,15 +213,24 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
             return [];
         }
         if (setting !== true && (typeof setting !== "object" || setting === null)) {
-            problems.push(problem(`phases.${name}`, `must be true, false or an options object, got ${JSON.stringify(setting)}`));
+            problems.push(
+                problem(`phases.${name}`, `must be true, false or an options object, got ${JSON.stringify(setting)}`),
+            );
             return [];
         }
         const options: PhaseOptions = setting === true ? {} : setting;
-        if (options.selectors !== undefined &&
-            (!Array.isArray(options.selectors) || options.selectors.length === 0 ||
-                options.selectors.some(s => typeof s !== "string" || !/^[^=\s,]+!?=[^=\s,]*$/.test(s)))) {
-            problems.push(problem(`phases.${name}.selectors`,
-                `must be a non-empty list of label selectors like "action=${name}", got ${JSON.stringify(options.selectors)}`));
+        if (
+            options.selectors !== undefined &&
+            (!Array.isArray(options.selectors) ||
+                options.selectors.length === 0 ||
+                options.selectors.some(s => typeof s !== "string" || !/^[^=\s,]+!?=[^=\s,]*$/.test(s)))
+        ) {
+            problems.push(
+                problem(
+                    `phases.${name}.selectors`,
+                    `must be a non-empty list of label selectors like "action=${name}", got ${JSON.stringify(options.selectors)}`,
+                ),
+            );
         }
         return [{ name, options }];
     });
@@ -238,14 +249,27 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
         }
     }
     if (args.logging !== undefined && !PHASE_LOGGING.includes(args.logging)) {
-        problems.push(problem("logging", `must be one of ${PHASE_LOGGING.join(", ")}, got ${JSON.stringify(args.logging)}`));
+        problems.push(
+            problem("logging", `must be one of ${PHASE_LOGGING.join(", ")}, got ${JSON.stringify(args.logging)}`),
+        );
     }
     if (args.deleteNamespace === true && args.createNamespace !== true) {
-        problems.push(problem("deleteNamespace", "needs `createNamespace: true`: only a Namespace this component created can be deleted by it"));
+        problems.push(
+            problem(
+                "deleteNamespace",
+                "needs `createNamespace: true`: only a Namespace this component created can be deleted by it",
+            ),
+        );
     }
     for (const key of ["createNamespace", "deleteNamespace"]) {
-        if (typeof args.provisionConfigs === "object" && args.provisionConfigs !== null && key in args.provisionConfigs) {
-            problems.push(problem(`provisionConfigs.${key}`, `is an argument of the Infrastructure itself: set \`${key}\``));
+        if (
+            typeof args.provisionConfigs === "object" &&
+            args.provisionConfigs !== null &&
+            key in args.provisionConfigs
+        ) {
+            problems.push(
+                problem(`provisionConfigs.${key}`, `is an argument of the Infrastructure itself: set \`${key}\``),
+            );
         }
     }
 
@@ -259,8 +283,10 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
     problems.push(...layoutProblems);
     throwIfProblems("Infrastructure", problems);
 
-    const hooksText = layout!.hooksFile !== undefined
-        ? fs.readFileSync(path.join(layout!.namespaceDirectory, layout!.hooksFile), "utf8") : "";
+    const hooksText =
+        layout!.hooksFile !== undefined
+            ? fs.readFileSync(path.join(layout!.namespaceDirectory, layout!.hooksFile), "utf8")
+            : "";
     const provisionConfigs = resolveProvisionConfigsMode(args.provisionConfigs, layout!, problems);
     let fingerprint: FingerprintGroup[] = [];
     try {
@@ -273,12 +299,20 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
         if (!(err instanceof FingerprintError)) {
             throw err;
         }
-        problems.push(problem("workingDirectory", `cannot be read for change detection: ${err.message} ` +
-            `(in ${layout!.workingDirectory}; \`fingerprintExclude\` can leave a path out)`));
+        problems.push(
+            problem(
+                "workingDirectory",
+                `cannot be read for change detection: ${err.message} ` +
+                    `(in ${layout!.workingDirectory}; \`fingerprintExclude\` can leave a path out)`,
+            ),
+        );
     }
     throwIfProblems("Infrastructure", problems);
     return {
-        layout: layout!, phases, hookTools: toolsUsedByHooks(hooksText), provisionConfigs,
+        layout: layout!,
+        phases,
+        hookTools: toolsUsedByHooks(hooksText),
+        provisionConfigs,
         createNamespace: args.createNamespace ?? false,
         deleteNamespace: args.deleteNamespace ?? false,
         protect: args.protect ?? false,
@@ -300,17 +334,27 @@ export function layoutWarnings(layout: RepositoryLayout): string[] {
     const folder = path.join(layout.workingDirectory, "namespaces");
     let existing: string[];
     try {
-        existing = fs.readdirSync(folder, { withFileTypes: true }).filter(e => e.isDirectory()).map(e => e.name).sort();
+        existing = fs
+            .readdirSync(folder, { withFileTypes: true })
+            .filter(e => e.isDirectory())
+            .map(e => e.name)
+            .sort();
     } catch {
         return [];
     }
-    return [`namespace '${layout.namespace}' has no folder namespaces/${layout.namespace}/ in ${layout.workingDirectory}: ` +
-        `deploying the repository root without any namespace overrides or hooks (kaptain's rule). ` +
-        `Namespaces with a folder: ${existing.join(", ") || "none"}`];
+    return [
+        `namespace '${layout.namespace}' has no folder namespaces/${layout.namespace}/ in ${layout.workingDirectory}: ` +
+            `deploying the repository root without any namespace overrides or hooks (kaptain's rule). ` +
+            `Namespaces with a folder: ${existing.join(", ") || "none"}`,
+    ];
 }
 
 /** The source pairs of ProvisionConfigs: a file or a value, never both. */
-const SOURCE_PAIRS = [["secretFile", "secret"], ["configKeysFile", "configKeys"], ["rcloneConfigFile", "rcloneConfig"]] as const;
+const SOURCE_PAIRS = [
+    ["secretFile", "secret"],
+    ["configKeysFile", "configKeys"],
+    ["rcloneConfigFile", "rcloneConfig"],
+] as const;
 
 /** What a kaptain repository holds for the provision-configs objects, by kaptain's conventions. */
 export function detectProvisionConfigs(layout: RepositoryLayout): Partial<ProvisionConfigsArgs> {
@@ -326,7 +370,10 @@ export function detectProvisionConfigs(layout: RepositoryLayout): Partial<Provis
     }
     // kaptain copies the namespace directory's rclone.conf into the chart, no other.
     if (fs.existsSync(path.join(layout.namespaceDirectory, "rclone.conf"))) {
-        found.rcloneConfigFile = path.relative(layout.workingDirectory, path.join(layout.namespaceDirectory, "rclone.conf"));
+        found.rcloneConfigFile = path.relative(
+            layout.workingDirectory,
+            path.join(layout.namespaceDirectory, "rclone.conf"),
+        );
     }
     return found;
 }
@@ -349,11 +396,16 @@ export function provisionConfigsChartRelease(layout: RepositoryLayout): string |
         path.join(layout.workingDirectory, "helmfile.yaml.gotmpl"),
     ];
     const release = /^\s*-?\s*name:\s*["']?provision-configs["']?\s*(#.*)?$/m;
-    return candidates.find(f => fs.existsSync(f) && fs.statSync(f).isFile() && release.test(fs.readFileSync(f, "utf8")));
+    return candidates.find(
+        f => fs.existsSync(f) && fs.statSync(f).isFile() && release.test(fs.readFileSync(f, "utf8")),
+    );
 }
 
-function resolveProvisionConfigsMode(setting: InfrastructureArgs["provisionConfigs"], layout: RepositoryLayout,
-    problems: ArgProblem[]): ProvisionConfigsArgs | undefined {
+function resolveProvisionConfigsMode(
+    setting: InfrastructureArgs["provisionConfigs"],
+    layout: RepositoryLayout,
+    problems: ArgProblem[],
+): ProvisionConfigsArgs | undefined {
     if (setting === false) {
         return undefined;
     }
@@ -368,10 +420,15 @@ function resolveProvisionConfigsMode(setting: InfrastructureArgs["provisionConfi
         return { ...base, ...detected };
     }
     if (chart !== undefined && setting.allowChartRelease !== true) {
-        problems.push(problem("provisionConfigs", `would create the namespace Secret, ConfigMap and rclone-config Secret ` +
-            `that the provision-configs release in ${chart} also renders. Remove that release (ProvisionConfigs replaces it), ` +
-            `set \`provisionConfigs: false\` to keep the chart, or \`provisionConfigs.allowChartRelease: true\` ` +
-            `if the chart no longer renders these objects`));
+        problems.push(
+            problem(
+                "provisionConfigs",
+                `would create the namespace Secret, ConfigMap and rclone-config Secret ` +
+                    `that the provision-configs release in ${chart} also renders. Remove that release (ProvisionConfigs replaces it), ` +
+                    `set \`provisionConfigs: false\` to keep the chart, or \`provisionConfigs.allowChartRelease: true\` ` +
+                    `if the chart no longer renders these objects`,
+            ),
+        );
         return undefined;
     }
     const { allowChartRelease: _ignored, ...explicit } = setting;
@@ -389,16 +446,22 @@ function resolveProvisionConfigsMode(setting: InfrastructureArgs["provisionConfi
  * per group, secret files' digests as secrets), the kubeconfig as a secret, and the
  * user's variables.
  */
-export function phaseEnvironment(layout: RepositoryLayout, fingerprint: readonly FingerprintGroup[],
-    programDirectory: string, args: Pick<InfrastructureArgs, "kubeconfig" | "environment">,
+export function phaseEnvironment(
+    layout: RepositoryLayout,
+    fingerprint: readonly FingerprintGroup[],
+    programDirectory: string,
+    args: Pick<InfrastructureArgs, "kubeconfig" | "environment">,
 ): Record<string, pulumi.Input<string>> {
     const environment: Record<string, pulumi.Input<string>> = { ...(args.environment ?? {}) };
     for (const [key, { value, secret }] of fingerprintEntries(fingerprint)) {
         environment[key] = secret ? pulumi.secret(value) : value;
     }
     if (args.kubeconfig !== undefined) {
-        environment.KAPTAIN_KUBECONFIG = pulumi.secret(pulumi.output(args.kubeconfig).apply(k =>
-            kubeconfigForScript(k, programDirectory, layout.namespaceDirectory)));
+        environment.KAPTAIN_KUBECONFIG = pulumi.secret(
+            pulumi
+                .output(args.kubeconfig)
+                .apply(k => kubeconfigForScript(k, programDirectory, layout.namespaceDirectory)),
+        );
     }
     return environment;
 }
@@ -462,20 +525,32 @@ export interface BuiltInfrastructure {
  * the provision-configs objects, then install and provision. Each step depends on the
  * one before and on the component's `dependsOn`; deletes run in reverse.
  */
-export function buildInfrastructure(name: string, parent: pulumi.Resource, args: InfrastructureArgs,
-    resolved: ResolvedInfrastructure, programDirectory: string, opts: pulumi.ComponentResourceOptions,
+export function buildInfrastructure(
+    name: string,
+    parent: pulumi.Resource,
+    args: InfrastructureArgs,
+    resolved: ResolvedInfrastructure,
+    programDirectory: string,
+    opts: pulumi.ComponentResourceOptions,
 ): BuiltInfrastructure {
     const { layout } = resolved;
     const helmfile = args.helmfile ?? {};
     // One cluster: the native objects use the kubeconfig and context the scripts get.
-    const kubernetesProvider = clusterProvider(name, parent, { kubeconfig: args.kubeconfig, context: helmfile.kubeContext },
-        programDirectory);
+    const kubernetesProvider = clusterProvider(
+        name,
+        parent,
+        { kubeconfig: args.kubeconfig, context: helmfile.kubeContext },
+        programDirectory,
+    );
     const k8sOptions = kubernetesProvider !== undefined ? { provider: kubernetesProvider } : {};
 
     let previous: pulumi.Resource | undefined;
     const namespaceObject = resolved.createNamespace
-        ? namespaceResource(`${name}-namespace`, layout.namespace, resolved.deleteNamespace,
-            { parent, dependsOn: opts.dependsOn, ...k8sOptions })
+        ? namespaceResource(`${name}-namespace`, layout.namespace, resolved.deleteNamespace, {
+              parent,
+              dependsOn: opts.dependsOn,
+              ...k8sOptions,
+          })
         : undefined;
     previous = namespaceObject;
 
@@ -500,30 +575,34 @@ export function buildInfrastructure(name: string, parent: pulumi.Resource, args:
         addProvisionConfigs();
     }
     for (const { name: phase, options } of resolved.phases) {
-        const created = createPhaseCommand(name, {
-            phase,
-            namespace: layout.namespace,
-            commandDirectory: layout.commandDirectory,
-            workingFromNamespace: layout.workingFromNamespace,
-            hooksFile: layout.hooksFile,
-            hookTools: resolved.hookTools,
-            environment,
-            logging: resolved.logging,
-            helmfile: {
-                binary: helmfile.binary ?? "helmfile",
-                environment: helmfile.environment,
-                file: layout.helmfileFile,
-                kubeContext: helmfile.kubeContext,
-                selectors: options.selectors ?? defaultSelectors(phase),
-                concurrency: options.concurrency ?? helmfile.concurrency ?? 4,
-                extraArgs: helmfile.extraArgs ?? [],
-                syncArgs: options.syncArgs ?? [],
+        const created = createPhaseCommand(
+            name,
+            {
+                phase,
+                namespace: layout.namespace,
+                commandDirectory: layout.commandDirectory,
+                workingFromNamespace: layout.workingFromNamespace,
+                hooksFile: layout.hooksFile,
+                hookTools: resolved.hookTools,
+                environment,
+                logging: resolved.logging,
+                helmfile: {
+                    binary: helmfile.binary ?? "helmfile",
+                    environment: helmfile.environment,
+                    file: layout.helmfileFile,
+                    kubeContext: helmfile.kubeContext,
+                    selectors: options.selectors ?? defaultSelectors(phase),
+                    concurrency: options.concurrency ?? helmfile.concurrency ?? 4,
+                    extraArgs: helmfile.extraArgs ?? [],
+                    syncArgs: options.syncArgs ?? [],
+                },
             },
-        }, {
-            parent,
-            dependsOn: withDependency(opts.dependsOn, previous),
-            ...(resolved.protect ? { protect: true } : {}),
-        });
+            {
+                parent,
+                dependsOn: withDependency(opts.dependsOn, previous),
+                ...(resolved.protect ? { protect: true } : {}),
+            },
+        );
         phases[phase] = created;
         previous = created.command;
         if (phase === "config") {
@@ -537,12 +616,15 @@ export function buildInfrastructure(name: string, parent: pulumi.Resource, args:
  * Children do not inherit their component's `dependsOn`: pass it on, plus the previous
  * step of the chain.
  */
-export function withDependency(dependsOn: pulumi.ComponentResourceOptions["dependsOn"],
-    extra: pulumi.Resource | undefined): pulumi.Input<pulumi.Input<pulumi.Resource>[]> {
+export function withDependency(
+    dependsOn: pulumi.ComponentResourceOptions["dependsOn"],
+    extra: pulumi.Resource | undefined,
+): pulumi.Input<pulumi.Input<pulumi.Resource>[]> {
     const extras = extra === undefined ? [] : [extra];
     if (dependsOn === undefined) {
         return extras;
     }
-    return pulumi.output(dependsOn as pulumi.Input<pulumi.Input<pulumi.Resource>[] | pulumi.Resource>)
+    return pulumi
+        .output(dependsOn as pulumi.Input<pulumi.Input<pulumi.Resource>[] | pulumi.Resource>)
         .apply(d => [...(Array.isArray(d) ? d : [d]), ...extras]) as pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
 }

@@ -35,12 +35,17 @@ export function readKubeconfig(value: string, programDirectory: string): string 
     if (isKubeconfigContent(value)) {
         return value;
     }
-    const file = value.startsWith("~/") ? path.join(os.homedir(), value.slice(2)) : path.resolve(programDirectory, value);
+    const file = value.startsWith("~/")
+        ? path.join(os.homedir(), value.slice(2))
+        : path.resolve(programDirectory, value);
     try {
         return fs.readFileSync(file, "utf8");
     } catch (err) {
-        throw new Error(`\`kubeconfig\` names a file that cannot be read: ${file} ` +
-            `(${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
+        throw new Error(
+            `\`kubeconfig\` names a file that cannot be read: ${file} ` +
+                `(${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+            { cause: err },
+        );
     }
 }
 
@@ -58,24 +63,36 @@ export interface ClusterIdentity {
  * one (it wins), or neither a kubeconfig nor a context was given (then objects and
  * scripts both use the ambient kubeconfig).
  */
-export function clusterProvider(name: string, parent: pulumi.Resource, identity: ClusterIdentity,
-    programDirectory: string): k8s.Provider | undefined {
+export function clusterProvider(
+    name: string,
+    parent: pulumi.Resource,
+    identity: ClusterIdentity,
+    programDirectory: string,
+): k8s.Provider | undefined {
     if (parent.getProvider("kubernetes::Provider") !== undefined) {
         return undefined;
     }
     if (identity.kubeconfig === undefined && identity.context === undefined) {
         return undefined;
     }
-    const kubeconfig = identity.kubeconfig === undefined ? undefined
-        : pulumi.secret(pulumi.output(identity.kubeconfig).apply(value => {
-            try {
-                return readKubeconfig(value, programDirectory);
-            } catch (err) {
-                throw new pulumi.ResourceError((err as Error).message, parent);
-            }
-        }));
-    return new k8s.Provider(`${name}-kubernetes`, {
-        ...(kubeconfig !== undefined ? { kubeconfig } : {}),
-        ...(identity.context !== undefined ? { context: identity.context } : {}),
-    }, { parent });
+    const kubeconfig =
+        identity.kubeconfig === undefined
+            ? undefined
+            : pulumi.secret(
+                  pulumi.output(identity.kubeconfig).apply(value => {
+                      try {
+                          return readKubeconfig(value, programDirectory);
+                      } catch (err) {
+                          throw new pulumi.ResourceError((err as Error).message, parent);
+                      }
+                  }),
+              );
+    return new k8s.Provider(
+        `${name}-kubernetes`,
+        {
+            ...(kubeconfig !== undefined ? { kubeconfig } : {}),
+            ...(identity.context !== undefined ? { context: identity.context } : {}),
+        },
+        { parent },
+    );
 }

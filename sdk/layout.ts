@@ -11,8 +11,11 @@ export function namespaceProblem(name: unknown, propertyPath = "namespace"): Arg
         return problem(propertyPath, "is required: the Kubernetes namespace to deploy into");
     }
     if (name.length > 63 || !DNS1123_LABEL.test(name)) {
-        return problem(propertyPath, `must be a DNS-1123 label (lower-case letters, digits and '-', ` +
-            `starting and ending with a letter or digit, at most 63 characters), got ${JSON.stringify(name)}`);
+        return problem(
+            propertyPath,
+            `must be a DNS-1123 label (lower-case letters, digits and '-', ` +
+                `starting and ending with a letter or digit, at most 63 characters), got ${JSON.stringify(name)}`,
+        );
     }
     return undefined;
 }
@@ -56,9 +59,12 @@ export function namespaceDirectoryOf(workingDirectory: string, namespace: string
 }
 
 /** Resolves a file against the namespace directory first, then the working directory. */
-export function findInRepository(layout: Pick<RepositoryLayout, "namespaceDirectory" | "workingDirectory">,
-    file: string): string | undefined {
-    const candidates = path.isAbsolute(file) ? [file]
+export function findInRepository(
+    layout: Pick<RepositoryLayout, "namespaceDirectory" | "workingDirectory">,
+    file: string,
+): string | undefined {
+    const candidates = path.isAbsolute(file)
+        ? [file]
         : [path.join(layout.namespaceDirectory, file), path.join(layout.workingDirectory, file)];
     return candidates.find(c => fs.existsSync(c));
 }
@@ -96,8 +102,13 @@ export function resolveLayout(options: LayoutOptions): { layout?: RepositoryLayo
     } else if (options.hooks !== false) {
         const found = findInRepository(where, options.hooks);
         if (found === undefined || !fs.statSync(found).isFile()) {
-            problems.push(problem("hooks", `names a file that does not exist: ${JSON.stringify(options.hooks)} ` +
-                `(looked in ${namespaceDirectory} and ${workingDirectory})`));
+            problems.push(
+                problem(
+                    "hooks",
+                    `names a file that does not exist: ${JSON.stringify(options.hooks)} ` +
+                        `(looked in ${namespaceDirectory} and ${workingDirectory})`,
+                ),
+            );
         } else {
             hooksFile = relativeFrom(namespaceDirectory, found);
         }
@@ -107,8 +118,13 @@ export function resolveLayout(options: LayoutOptions): { layout?: RepositoryLayo
     if (options.helmfileFile !== undefined) {
         const found = findInRepository(where, options.helmfileFile);
         if (found === undefined) {
-            problems.push(problem("helmfile.file", `names a file that does not exist: ` +
-                `${JSON.stringify(options.helmfileFile)} (looked in ${namespaceDirectory} and ${workingDirectory})`));
+            problems.push(
+                problem(
+                    "helmfile.file",
+                    `names a file that does not exist: ` +
+                        `${JSON.stringify(options.helmfileFile)} (looked in ${namespaceDirectory} and ${workingDirectory})`,
+                ),
+            );
         } else {
             helmfileFile = relativeFrom(namespaceDirectory, found);
         }
@@ -117,8 +133,13 @@ export function resolveLayout(options: LayoutOptions): { layout?: RepositoryLayo
         // holds overrides uses the repository's top-level helmfile.
         const top = DEFAULT_HELMFILES.map(f => path.join(workingDirectory, f)).find(f => fs.existsSync(f));
         if (top === undefined) {
-            problems.push(problem("workingDirectory", `holds no helmfile.yaml, helmfile.yaml.gotmpl or helmfile.d ` +
-                `(looked in ${namespaceDirectory} and ${workingDirectory})`));
+            problems.push(
+                problem(
+                    "workingDirectory",
+                    `holds no helmfile.yaml, helmfile.yaml.gotmpl or helmfile.d ` +
+                        `(looked in ${namespaceDirectory} and ${workingDirectory})`,
+                ),
+            );
         } else {
             helmfileFile = relativeFrom(namespaceDirectory, top);
         }

@@ -49,8 +49,10 @@ export function invocationProblems(phase: PhaseName, h: HelmfileInvocation): str
         problems.push("`helmfile.binary` must not be empty");
     }
     if (!Number.isInteger(h.concurrency) || h.concurrency < 0) {
-        problems.push(`\`phases.${phase}.concurrency\` / \`helmfile.concurrency\` must be a whole number >= 0 ` +
-            `(0 = no --concurrency flag), got ${JSON.stringify(h.concurrency)}`);
+        problems.push(
+            `\`phases.${phase}.concurrency\` / \`helmfile.concurrency\` must be a whole number >= 0 ` +
+                `(0 = no --concurrency flag), got ${JSON.stringify(h.concurrency)}`,
+        );
     }
     if (h.environment !== undefined && h.environment.trim() === "") {
         problems.push("`helmfile.environment` must not be empty when set");
@@ -63,21 +65,31 @@ export function invocationProblems(phase: PhaseName, h: HelmfileInvocation): str
  * provider prints in its error messages and keeps in the state: a secret there would
  * make the whole script secret and still leak. Secrets belong in `environment`.
  */
-function plainArgument<T>(argument: string, value: pulumi.Input<T>, resource: pulumi.Resource): pulumi.Output<pulumi.Unwrap<T>> {
+function plainArgument<T>(
+    argument: string,
+    value: pulumi.Input<T>,
+    resource: pulumi.Resource,
+): pulumi.Output<pulumi.Unwrap<T>> {
     const output = pulumi.output(value);
     return pulumi.all([output, pulumi.output(pulumi.isSecret(output))]).apply(([plain, secret]) => {
         if (secret) {
-            throw new pulumi.ResourceError(`\`${argument}\` holds a secret, and helmfile's arguments are part of the ` +
-                "phase's command text, which the command provider shows in errors: pass the secret through " +
-                "`environment` and read it in the helmfile with `requiredEnv`", resource);
+            throw new pulumi.ResourceError(
+                `\`${argument}\` holds a secret, and helmfile's arguments are part of the ` +
+                    "phase's command text, which the command provider shows in errors: pass the secret through " +
+                    "`environment` and read it in the helmfile with `requiredEnv`",
+                resource,
+            );
         }
         return plain;
     }) as pulumi.Output<pulumi.Unwrap<T>>;
 }
 
 /** Creates the Command of one phase, child of `parent`, named `${name}-${phase}`. */
-export function createPhaseCommand(name: string, args: PhaseCommandArgs,
-    opts: pulumi.CustomResourceOptions & { parent: pulumi.Resource }): Phase {
+export function createPhaseCommand(
+    name: string,
+    args: PhaseCommandArgs,
+    opts: pulumi.CustomResourceOptions & { parent: pulumi.Resource },
+): Phase {
     const h = args.helmfile;
     const parent = opts.parent;
     const scripts = pulumi
@@ -91,7 +103,10 @@ export function createPhaseCommand(name: string, args: PhaseCommandArgs,
         ])
         .apply(([binary, environment, kubeContext, concurrency, extraArgs, syncArgs]) => {
             const invocation: HelmfileInvocation = {
-                binary, environment, kubeContext, concurrency,
+                binary,
+                environment,
+                kubeContext,
+                concurrency,
                 file: h.file,
                 selectors: h.selectors,
                 extraArgs: extraArgs ?? [],
@@ -112,26 +127,30 @@ export function createPhaseCommand(name: string, args: PhaseCommandArgs,
             });
         });
 
-    const cmd = new command.local.Command(`${name}-${args.phase}`, {
-        create: scripts.create,
-        update: scripts.update,
-        delete: scripts.delete,
-        dir: args.commandDirectory,
-        interpreter: [...INTERPRETER],
-        environment: args.environment,
-        // The script itself decides what of its output leaves it (`logging`); the
-        // provider streams what does.
-        logging: "stdoutAndStderr",
-        // helmfile's output can be large; feeding it back as environment could exceed
-        // the kernel's argument limit on the next update.
-        addPreviousOutputInEnv: false,
-        // Nothing goes in `triggers`: a trigger change replaces the Command, and a
-        // replace runs `delete`, which is `helmfile destroy`.
-    }, {
-        ...opts,
-        // Hooks and helmfile may print values: the state keeps their output encrypted.
-        additionalSecretOutputs: ["stdout", "stderr"],
-    });
+    const cmd = new command.local.Command(
+        `${name}-${args.phase}`,
+        {
+            create: scripts.create,
+            update: scripts.update,
+            delete: scripts.delete,
+            dir: args.commandDirectory,
+            interpreter: [...INTERPRETER],
+            environment: args.environment,
+            // The script itself decides what of its output leaves it (`logging`); the
+            // provider streams what does.
+            logging: "stdoutAndStderr",
+            // helmfile's output can be large; feeding it back as environment could exceed
+            // the kernel's argument limit on the next update.
+            addPreviousOutputInEnv: false,
+            // Nothing goes in `triggers`: a trigger change replaces the Command, and a
+            // replace runs `delete`, which is `helmfile destroy`.
+        },
+        {
+            ...opts,
+            // Hooks and helmfile may print values: the state keeps their output encrypted.
+            additionalSecretOutputs: ["stdout", "stderr"],
+        },
+    );
 
     return { name: args.phase, command: cmd, scripts };
 }

@@ -73,12 +73,21 @@ export interface ResolvedProvisionConfigs {
 }
 
 /** Resolves a file argument the way kaptain does: namespace directory first, then working directory. */
-function locate(arg: string, file: string, dirs: { namespaceDirectory: string; workingDirectory: string },
-    problems: ArgProblem[]): string | undefined {
+function locate(
+    arg: string,
+    file: string,
+    dirs: { namespaceDirectory: string; workingDirectory: string },
+    problems: ArgProblem[],
+): string | undefined {
     const found = findInRepository(dirs, file);
     if (found === undefined || !fs.statSync(found).isFile()) {
-        problems.push(problem(arg, `names a file that does not exist: ${JSON.stringify(file)} ` +
-            `(looked in ${dirs.namespaceDirectory} and ${dirs.workingDirectory})`));
+        problems.push(
+            problem(
+                arg,
+                `names a file that does not exist: ${JSON.stringify(file)} ` +
+                    `(looked in ${dirs.namespaceDirectory} and ${dirs.workingDirectory})`,
+            ),
+        );
         return undefined;
     }
     return found;
@@ -97,8 +106,14 @@ function readValues(arg: string, file: string, problems: ArgProblem[]): Values |
 }
 
 /** Picks the mapping under `key` of a values file, or explains why it cannot. */
-function mappingUnder(arg: string, file: string, values: Values, key: string | false, required: boolean,
-    problems: ArgProblem[]): Values | undefined {
+function mappingUnder(
+    arg: string,
+    file: string,
+    values: Values,
+    key: string | false,
+    required: boolean,
+    problems: ArgProblem[],
+): Values | undefined {
     if (key === false || !(key in values)) {
         if (required && key !== false) {
             problems.push(problem(arg, `${file} has no top-level \`${key}\` key`));
@@ -124,7 +139,11 @@ function renderChecked(arg: string, where: string, values: Values, problems: Arg
 }
 
 /** Renders a map given in the program; its checks run once its value is known. */
-function renderInput(input: ValuesInput, arg: string, resource: () => pulumi.Resource | undefined): pulumi.Output<Record<string, string>> {
+function renderInput(
+    input: ValuesInput,
+    arg: string,
+    resource: () => pulumi.Resource | undefined,
+): pulumi.Output<Record<string, string>> {
     return pulumi.output(input).apply(values => {
         if (!isMapping(values)) {
             throw new pulumi.ResourceError(`\`${arg}\` must be a mapping, got ${describe(values)}`, resource());
@@ -146,8 +165,11 @@ export function rcloneConfigText(content: string): string {
  * Checks the arguments and reads every file, before anything is registered. Throws one
  * error listing every problem, each naming its argument (and file, and line).
  */
-export function resolveProvisionConfigs(args: ProvisionConfigsArgs, programDirectory: string,
-    resource: () => pulumi.Resource | undefined = () => undefined): ResolvedProvisionConfigs {
+export function resolveProvisionConfigs(
+    args: ProvisionConfigsArgs,
+    programDirectory: string,
+    resource: () => pulumi.Resource | undefined = () => undefined,
+): ResolvedProvisionConfigs {
     const problems: ArgProblem[] = [];
     const nsProblem = namespaceProblem(args?.namespace);
     if (nsProblem !== undefined) {
@@ -156,7 +178,11 @@ export function resolveProvisionConfigs(args: ProvisionConfigsArgs, programDirec
     const workingDirectory = path.resolve(programDirectory, args.workingDirectory ?? ".");
     const dirs = { workingDirectory, namespaceDirectory: namespaceDirectoryOf(workingDirectory, args.namespace) };
 
-    for (const [a, b] of [["secretFile", "secret"], ["configKeysFile", "configKeys"], ["rcloneConfigFile", "rcloneConfig"]] as const) {
+    for (const [a, b] of [
+        ["secretFile", "secret"],
+        ["configKeysFile", "configKeys"],
+        ["rcloneConfigFile", "rcloneConfig"],
+    ] as const) {
         if (args[a] !== undefined && args[b] !== undefined) {
             problems.push(problem(a, `and \`${b}\` are exclusive: give one source`));
         }
@@ -201,7 +227,9 @@ export function resolveProvisionConfigs(args: ProvisionConfigsArgs, programDirec
         namespace: args.namespace,
         createNamespace: args.createNamespace ?? false,
         deleteNamespace: args.deleteNamespace ?? false,
-        secret, configKeys, rcloneConfig,
+        secret,
+        configKeys,
+        rcloneConfig,
     };
 }
 
@@ -218,35 +246,67 @@ export interface ProvisionConfigsObjects {
  * otherwise: deleting it deletes every release's objects in it, which no config change
  * or rename should do by accident.
  */
-export function namespaceResource(name: string, namespace: string, deleteNamespace: boolean,
-    opts: pulumi.CustomResourceOptions): k8s.core.v1.Namespace {
-    return new k8s.core.v1.Namespace(name, { metadata: { name: namespace } },
-        { ...opts, ...(deleteNamespace ? {} : { retainOnDelete: true }) });
+export function namespaceResource(
+    name: string,
+    namespace: string,
+    deleteNamespace: boolean,
+    opts: pulumi.CustomResourceOptions,
+): k8s.core.v1.Namespace {
+    return new k8s.core.v1.Namespace(
+        name,
+        { metadata: { name: namespace } },
+        { ...opts, ...(deleteNamespace ? {} : { retainOnDelete: true }) },
+    );
 }
 
 /** Registers the objects as children of `parent`, named `${name}-<role>`. */
-export function buildProvisionConfigs(name: string, parent: pulumi.Resource, resolved: ResolvedProvisionConfigs,
-    dependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource>): ProvisionConfigsObjects {
+export function buildProvisionConfigs(
+    name: string,
+    parent: pulumi.Resource,
+    resolved: ResolvedProvisionConfigs,
+    dependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource>,
+): ProvisionConfigsObjects {
     const namespaceObject = resolved.createNamespace
         ? namespaceResource(`${name}-namespace`, resolved.namespace, resolved.deleteNamespace, { parent, dependsOn })
         : undefined;
     const opts: pulumi.CustomResourceOptions = { parent, dependsOn: namespaceObject ? [namespaceObject] : dependsOn };
     const metadata = (objectName: string) => ({ name: objectName, namespace: resolved.namespace });
 
-    const secret = resolved.secret === undefined ? undefined : new k8s.core.v1.Secret(`${name}-namespace-secret`, {
-        metadata: metadata(resolved.namespace),
-        type: "Opaque",
-        stringData: resolved.secret,
-    }, opts);
-    const configMap = resolved.configKeys === undefined ? undefined : new k8s.core.v1.ConfigMap(`${name}-namespace-configmap`, {
-        metadata: metadata(resolved.namespace),
-        data: resolved.configKeys,
-    }, opts);
-    const rcloneSecret = resolved.rcloneConfig === undefined ? undefined : new k8s.core.v1.Secret(`${name}-rclone-config`, {
-        metadata: metadata("rclone-config"),
-        type: "Opaque",
-        stringData: { "rclone.conf": resolved.rcloneConfig },
-    }, opts);
+    const secret =
+        resolved.secret === undefined
+            ? undefined
+            : new k8s.core.v1.Secret(
+                  `${name}-namespace-secret`,
+                  {
+                      metadata: metadata(resolved.namespace),
+                      type: "Opaque",
+                      stringData: resolved.secret,
+                  },
+                  opts,
+              );
+    const configMap =
+        resolved.configKeys === undefined
+            ? undefined
+            : new k8s.core.v1.ConfigMap(
+                  `${name}-namespace-configmap`,
+                  {
+                      metadata: metadata(resolved.namespace),
+                      data: resolved.configKeys,
+                  },
+                  opts,
+              );
+    const rcloneSecret =
+        resolved.rcloneConfig === undefined
+            ? undefined
+            : new k8s.core.v1.Secret(
+                  `${name}-rclone-config`,
+                  {
+                      metadata: metadata("rclone-config"),
+                      type: "Opaque",
+                      stringData: { "rclone.conf": resolved.rcloneConfig },
+                  },
+                  opts,
+              );
     return { namespaceObject, secret, configMap, rcloneSecret };
 }
 

@@ -10,7 +10,11 @@ export type Values = Record<string, unknown>;
 
 /** A value file problem, with the file and, when known, the line. */
 export class ValuesFileError extends Error {
-    constructor(readonly file: string, readonly detail: string, readonly line?: number) {
+    constructor(
+        readonly file: string,
+        readonly detail: string,
+        readonly line?: number,
+    ) {
         super(`${file}${line !== undefined ? `:${line}` : ""}: ${detail}`);
         this.name = "ValuesFileError";
     }
@@ -25,8 +29,11 @@ export function readValuesFile(file: string): Values {
         throw new ValuesFileError(file, `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
     }
     if (/\.gotmpl$/.test(file) && text.includes("{{")) {
-        throw new ValuesFileError(file, "is a Go template, which only helmfile can render: " +
-            "put these values in a plain YAML file or pass them as a map");
+        throw new ValuesFileError(
+            file,
+            "is a Go template, which only helmfile can render: " +
+                "put these values in a plain YAML file or pass them as a map",
+        );
     }
     return parseValues(text, file);
 }

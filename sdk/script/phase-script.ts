@@ -46,23 +46,24 @@ export function renderPhaseScripts(spec: PhaseScriptSpec): PhaseScripts {
 function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete"): string {
     const action = operation === "create" ? spec.phase : PHASES[spec.phase].undo;
     const helmfileLine = operation === "create" ? syncArgv(spec.phase, spec.helmfile) : destroyArgv(spec.helmfile);
-    const steps = operation === "create"
-        ? [
-            ...hookStep(spec, `pre-${action}`, true),
-            ...hookStep(spec, "make-config", true),
-            "kaptain_copy_rclone_conf",
-            `kaptain_step ${shQuote("helmfile sync")}`,
-            helmfileCall(helmfileLine),
-            ...hookStep(spec, `post-${action}`, true),
-        ]
-        : [
-            // delete runs from state, maybe long after the repository changed: a hooks
-            // file removed since then must not block the uninstall.
-            ...hookStep(spec, `pre-${action}`, false),
-            `kaptain_step ${shQuote("helmfile destroy")}`,
-            helmfileCall(helmfileLine),
-            ...hookStep(spec, `post-${action}`, false),
-        ];
+    const steps =
+        operation === "create"
+            ? [
+                  ...hookStep(spec, `pre-${action}`, true),
+                  ...hookStep(spec, "make-config", true),
+                  "kaptain_copy_rclone_conf",
+                  `kaptain_step ${shQuote("helmfile sync")}`,
+                  helmfileCall(helmfileLine),
+                  ...hookStep(spec, `post-${action}`, true),
+              ]
+            : [
+                  // delete runs from state, maybe long after the repository changed: a hooks
+                  // file removed since then must not block the uninstall.
+                  ...hookStep(spec, `pre-${action}`, false),
+                  `kaptain_step ${shQuote("helmfile destroy")}`,
+                  helmfileCall(helmfileLine),
+                  ...hookStep(spec, `post-${action}`, false),
+              ];
 
     const preflight = [
         `kaptain_require helmfile ${shQuote(spec.helmfile.binary)}`,

@@ -67,33 +67,39 @@ export async function startEngine(options: EngineOptions = {}): Promise<Engine> 
     if (options.config !== undefined) {
         pulumi.runtime.setAllConfig(options.config, [...(options.secretKeys ?? [])]);
     }
-    await pulumi.runtime.setMocks({
-        newResource: args => ({ id: `${args.name}-id`, state: args.inputs }),
-        call: args => args.inputs,
-    }, options.project ?? "project", options.stack ?? "stack", options.preview ?? false);
+    await pulumi.runtime.setMocks(
+        {
+            newResource: args => ({ id: `${args.name}-id`, state: args.inputs }),
+            call: args => args.inputs,
+        },
+        options.project ?? "project",
+        options.stack ?? "stack",
+        options.preview ?? false,
+    );
 
     const monitor = (pulumi.runtime as unknown as { getMonitor(): MockMonitorLike }).getMonitor();
     const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req, callback) => register(req, (err, resp) => {
-        if (!err && resp !== undefined) {
-            const raw = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
-            resources.push({
-                urn: resp.getUrn(),
-                type: req.getType(),
-                name: req.getName(),
-                custom: req.getCustom(),
-                parent: req.getParent() || undefined,
-                dependencies: [...new Set(req.getDependenciesList())].sort(),
-                provider: req.getProvider() || undefined,
-                protect: req.getProtect() === true,
-                retainOnDelete: req.getRetainondelete() === true,
-                additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-                inputs: reveal(raw) as Record<string, unknown>,
-                redactedInputs: redact(raw) as Record<string, unknown>,
-            });
-        }
-        callback(err, resp);
-    });
+    monitor.registerResource = (req, callback) =>
+        register(req, (err, resp) => {
+            if (!err && resp !== undefined) {
+                const raw = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
+                resources.push({
+                    urn: resp.getUrn(),
+                    type: req.getType(),
+                    name: req.getName(),
+                    custom: req.getCustom(),
+                    parent: req.getParent() || undefined,
+                    dependencies: [...new Set(req.getDependenciesList())].sort(),
+                    provider: req.getProvider() || undefined,
+                    protect: req.getProtect() === true,
+                    retainOnDelete: req.getRetainondelete() === true,
+                    additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+                    inputs: reveal(raw) as Record<string, unknown>,
+                    redactedInputs: redact(raw) as Record<string, unknown>,
+                });
+            }
+            callback(err, resp);
+        });
 
     return {
         resources,

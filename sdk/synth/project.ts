@@ -32,7 +32,8 @@ export function readProject(directory: string): Project {
         throw new SynthError(`${file}: \`name\` is required`);
     }
     const main = resolveMain(directory, typeof doc.main === "string" ? doc.main : ".");
-    const stacks = fs.readdirSync(directory)
+    const stacks = fs
+        .readdirSync(directory)
         .map(f => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
         .filter((s): s is string => s !== undefined)
         .sort();
@@ -49,24 +50,30 @@ function resolveMain(directory: string, main: string): string {
             return path.join(target, index);
         }
     }
-    throw new SynthError(`Pulumi.yaml: the program \`main: ${main}\` was not found (looked for ${target} and its index.ts / index.js)`);
+    throw new SynthError(
+        `Pulumi.yaml: the program \`main: ${main}\` was not found (looked for ${target} and its index.ts / index.js)`,
+    );
 }
 
 /** Picks the stack: the one named, or the only one. */
 export function chooseStack(project: Project, requested: string | undefined): string {
     if (requested !== undefined) {
         if (!project.stacks.includes(requested)) {
-            throw new SynthError(`unknown stack '${requested}': no Pulumi.${requested}.yaml in ${project.directory} ` +
-                `(stacks: ${project.stacks.join(", ") || "none"})`);
+            throw new SynthError(
+                `unknown stack '${requested}': no Pulumi.${requested}.yaml in ${project.directory} ` +
+                    `(stacks: ${project.stacks.join(", ") || "none"})`,
+            );
         }
         return requested;
     }
     if (project.stacks.length === 1) {
         return project.stacks[0];
     }
-    throw new SynthError(project.stacks.length === 0
-        ? `no stack: add a Pulumi.<stack>.yaml to ${project.directory}`
-        : `--stack is required: this project has several stacks (${project.stacks.join(", ")})`);
+    throw new SynthError(
+        project.stacks.length === 0
+            ? `no stack: add a Pulumi.<stack>.yaml to ${project.directory}`
+            : `--stack is required: this project has several stacks (${project.stacks.join(", ")})`,
+    );
 }
 
 /**
@@ -75,7 +82,10 @@ export function chooseStack(project: Project, requested: string | undefined): st
  * here: they become secrets holding a stand-in, so nothing real can leak. The stand-in
  * has the shape the key's reader expects ({@link secureStandIn}).
  */
-export function readStackConfig(project: Project, stack: string): { config: Record<string, string>; secretKeys: string[] } {
+export function readStackConfig(
+    project: Project,
+    stack: string,
+): { config: Record<string, string>; secretKeys: string[] } {
     const file = path.join(project.directory, `Pulumi.${stack}.yaml`);
     let doc: { config?: Record<string, unknown> } | null;
     try {
@@ -88,7 +98,8 @@ export function readStackConfig(project: Project, stack: string): { config: Reco
     for (const [key, value] of Object.entries(doc?.config ?? {})) {
         const full = key.includes(":") ? key : `${project.name}:${key}`;
         const { value: plain, secret } = isSecure(value)
-            ? { value: secureStandIn(full), secret: true } : unsecure(value);
+            ? { value: secureStandIn(full), secret: true }
+            : unsecure(value);
         config[full] = typeof plain === "string" ? plain : JSON.stringify(plain);
         if (secret) {
             secretKeys.push(full);
@@ -98,8 +109,13 @@ export function readStackConfig(project: Project, stack: string): { config: Reco
 }
 
 function isSecure(value: unknown): boolean {
-    return typeof value === "object" && value !== null && !Array.isArray(value) &&
-        Object.keys(value).length === 1 && "secure" in value;
+    return (
+        typeof value === "object" &&
+        value !== null &&
+        !Array.isArray(value) &&
+        Object.keys(value).length === 1 &&
+        "secure" in value
+    );
 }
 
 /** The key a map stands in with when the whole map is encrypted: valid as a Secret key and as a variable name. */
@@ -116,7 +132,9 @@ export const KUBECONFIG_STAND_IN = `apiVersion: v1\nkind: Config\n# ${SECRET_MAR
  */
 export function secureStandIn(fullKey: string): unknown {
     const prefix = `${CONFIG_NAMESPACE}:`;
-    const kind = fullKey.startsWith(prefix) ? (CONFIG_KEYS as Record<string, unknown>)[fullKey.slice(prefix.length)] : undefined;
+    const kind = fullKey.startsWith(prefix)
+        ? (CONFIG_KEYS as Record<string, unknown>)[fullKey.slice(prefix.length)]
+        : undefined;
     if (kind === "map" || kind === "secret map") {
         return { [ENCRYPTED_MAP_KEY]: SECRET_MARKER };
     }
@@ -132,8 +150,19 @@ function unsecure(value: unknown): { value: unknown; secret: boolean } {
             return { value: SECRET_MARKER, secret: true };
         }
         let secret = false;
-        const mapped = Array.isArray(value) ? value.map(v => { const r = unsecure(v); secret ||= r.secret; return r.value; })
-            : Object.fromEntries(Object.entries(value).map(([k, v]) => { const r = unsecure(v); secret ||= r.secret; return [k, r.value]; }));
+        const mapped = Array.isArray(value)
+            ? value.map(v => {
+                  const r = unsecure(v);
+                  secret ||= r.secret;
+                  return r.value;
+              })
+            : Object.fromEntries(
+                  Object.entries(value).map(([k, v]) => {
+                      const r = unsecure(v);
+                      secret ||= r.secret;
+                      return [k, r.value];
+                  }),
+              );
         return { value: mapped, secret };
     }
     return { value, secret: false };

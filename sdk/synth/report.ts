@@ -16,8 +16,13 @@ export function report(result: SynthResult): string {
     lines.push("", ...changes(result.previous, plan));
     const warnings = [...(plan.warnings ?? []), ...destructiveChanges(result.previous, plan)];
     if (warnings.length > 0) {
-        lines.push("", "!".repeat(78), `WARNING${warnings.length > 1 ? `S (${warnings.length})` : ""}:`,
-            ...warnings.map(w => `  ! ${w}`), "!".repeat(78));
+        lines.push(
+            "",
+            "!".repeat(78),
+            `WARNING${warnings.length > 1 ? `S (${warnings.length})` : ""}:`,
+            ...warnings.map(w => `  ! ${w}`),
+            "!".repeat(78),
+        );
     }
     lines.push("", `wrote ${result.outDirectory}/ (${result.files.length} files)`);
     return lines.join("\n");
@@ -45,17 +50,25 @@ export function destructiveChanges(previous: Plan | undefined, plan: Plan): stri
     const out: string[] = [];
     for (const r of removed) {
         if (r.type === COMMAND && r.protect) {
-            out.push(`${r.name} would be deleted, but it is protected: pulumi up will stop there until \`protect\` is lifted`);
+            out.push(
+                `${r.name} would be deleted, but it is protected: pulumi up will stop there until \`protect\` is lifted`,
+            );
         } else if (r.type === COMMAND) {
             const destroy = helmfileLine(String(r.inputs.delete ?? ""));
             const renamed = added.find(a => a.type === COMMAND && a.inputs.delete === r.inputs.delete);
-            out.push(`${r.name} is deleted: its delete script runs \`${destroy}\`` +
-                (renamed !== undefined ? ` while ${renamed.name} syncs the same releases (a rename? add \`aliases\` to keep them)` : ""));
+            out.push(
+                `${r.name} is deleted: its delete script runs \`${destroy}\`` +
+                    (renamed !== undefined
+                        ? ` while ${renamed.name} syncs the same releases (a rename? add \`aliases\` to keep them)`
+                        : ""),
+            );
         } else if (r.type === "kubernetes:core/v1:Namespace" && !r.retainOnDelete) {
             out.push(`${r.name} is deleted: Namespace ${objectName(r)} and everything still in it`);
         } else if (PROVISION_CONFIGS_OBJECTS.has(r.type)) {
-            out.push(`${r.name} is deleted: ${r.type.split(":").pop()} ${objectName(r)} ` +
-                "(provision-configs mode changed? the chart must now render it, or it is gone)");
+            out.push(
+                `${r.name} is deleted: ${r.type.split(":").pop()} ${objectName(r)} ` +
+                    "(provision-configs mode changed? the chart must now render it, or it is gone)",
+            );
         }
     }
     return out;
@@ -130,7 +143,8 @@ export function changes(previous: Plan | undefined, plan: Plan): string[] {
 }
 
 function changedPaths(a: unknown, b: unknown, prefix = ""): string[] {
-    const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+    const isObject = (v: unknown): v is Record<string, unknown> =>
+        typeof v === "object" && v !== null && !Array.isArray(v);
     if (isObject(a) && isObject(b)) {
         const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
         return keys.flatMap(k => changedPaths(a[k], b[k], prefix ? `${prefix}.${k}` : k));

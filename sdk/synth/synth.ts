@@ -71,7 +71,9 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
     // A check inside `apply` rejects a resource's input, and that registration never
     // settles: stop at the first failure instead of waiting for it.
     let failed: () => void = () => undefined;
-    const firstFailure = new Promise<void>(resolve => { failed = resolve; });
+    const firstFailure = new Promise<void>(resolve => {
+        failed = resolve;
+    });
     const onFailure = (err: unknown) => {
         failures.push(err);
         failed();
@@ -88,8 +90,11 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
         preloadProviders();
         registerTypeScript(project.main);
         const program = require(project.main) as Record<string, unknown> | Promise<unknown>;
-        await Promise.resolve((program as { default?: unknown }).default instanceof Function
-            ? (program as { default: () => unknown }).default() : program);
+        await Promise.resolve(
+            (program as { default?: unknown }).default instanceof Function
+                ? (program as { default: () => unknown }).default()
+                : program,
+        );
         await Promise.race([engine.settle(), firstFailure]);
         resources = engine.resources;
         warnings = engine.warnings;
@@ -109,7 +114,11 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
         project: project.name,
         stack,
         resources: resources.map(r => ({
-            urn: r.urn, type: r.type, name: r.name, parent: r.parent, dependencies: r.dependencies,
+            urn: r.urn,
+            type: r.type,
+            name: r.name,
+            parent: r.parent,
+            dependencies: r.dependencies,
             ...(r.provider !== undefined ? { provider: r.provider } : {}),
             ...(r.protect ? { protect: true } : {}),
             ...(r.retainOnDelete ? { retainOnDelete: true } : {}),
@@ -167,7 +176,14 @@ export function plannedPhases(plan: Plan): PlannedPhase[] {
             return [];
         }
         const { create, update, delete: del } = r.inputs as Record<string, string>;
-        return [{ infrastructure: infra, phase: r.name.slice(infra.length + 1), command: r, scripts: { create, update, delete: del } }];
+        return [
+            {
+                infrastructure: infra,
+                phase: r.name.slice(infra.length + 1),
+                command: r,
+                scripts: { create, update, delete: del },
+            },
+        ];
     });
 }
 
@@ -179,13 +195,20 @@ function readPreviousPlan(outDirectory: string): Plan | undefined {
     }
 }
 
-function writeOutput(outRoot: string, stack: string, plan: Plan, phases: readonly PlannedPhase[],
-    resources: readonly RegisteredResource[]): string[] {
+function writeOutput(
+    outRoot: string,
+    stack: string,
+    plan: Plan,
+    phases: readonly PlannedPhase[],
+    resources: readonly RegisteredResource[],
+): string[] {
     fs.mkdirSync(outRoot, { recursive: true });
     // The marker keeps the output folder out of every later fingerprint: when the
     // Helmfile repository is the project directory, out/ must not count as an input.
-    fs.writeFileSync(path.join(outRoot, SYNTH_OUTPUT_MARKER),
-        "kaptain synth writes here; pulumi-kaptain never counts this folder as a helmfile input.\n");
+    fs.writeFileSync(
+        path.join(outRoot, SYNTH_OUTPUT_MARKER),
+        "kaptain synth writes here; pulumi-kaptain never counts this folder as a helmfile input.\n",
+    );
     const staging = fs.mkdtempSync(path.join(outRoot, `.${stack}.synth-`));
     const files: string[] = [];
     const write = (rel: string, content: string) => {
@@ -198,7 +221,9 @@ function writeOutput(outRoot: string, stack: string, plan: Plan, phases: readonl
         for (const r of resources.filter(x => x.type.startsWith("kubernetes:"))) {
             const manifest = redactedManifest(r);
             const meta = (manifest.metadata ?? {}) as { name?: string; namespace?: string };
-            const base = [meta.namespace, String(manifest.kind ?? r.type).toLowerCase(), meta.name ?? r.name].filter(Boolean).join(".");
+            const base = [meta.namespace, String(manifest.kind ?? r.type).toLowerCase(), meta.name ?? r.name]
+                .filter(Boolean)
+                .join(".");
             write(`manifests/${base}.yaml`, YAML.stringify(manifest, { lineWidth: 0 }));
         }
         const single = new Set(phases.map(p => p.infrastructure)).size <= 1;
@@ -239,7 +264,8 @@ function phaseEnvFile(p: PlannedPhase): string {
     return [
         `# ${p.infrastructure} ${p.phase}: run in ${inputs.dir} with ${(inputs.interpreter ?? []).join(" ")} <script>`,
         "# The process environment plus these variables; secret values are redacted.",
-        ...Object.entries(inputs.environment ?? {}).sort(([a], [b]) => a < b ? -1 : 1)
+        ...Object.entries(inputs.environment ?? {})
+            .sort(([a], [b]) => (a < b ? -1 : 1))
             .map(([k, v]) => `${k}=${shQuote(String(v))}`),
         "",
     ].join("\n");

@@ -14,24 +14,35 @@ export interface RepoSize {
  * config files spread over configs/<release>/ (a few per namespace as overrides),
  * `megabytes` in all, and a hooks.sh that does what a real make-config does least: nothing.
  */
-export function generateRepository(root: string, size: RepoSize): { bytes: number; files: number; lastCommonFile: string } {
+export function generateRepository(
+    root: string,
+    size: RepoSize,
+): { bytes: number; files: number; lastCommonFile: string } {
     fs.mkdirSync(root, { recursive: true });
     const releases = Array.from({ length: size.releases }, (_, i) => `release-${String(i).padStart(4, "0")}`);
     const helmfile = [
-        "values:", "  - global.yaml", "releases:",
+        "values:",
+        "  - global.yaml",
+        "releases:",
         ...releases.flatMap((r, i) => [
-            `  - name: ${r}`, `    chart: ./charts/app`, `    namespace: {{ requiredEnv "KAPTAIN_NAMESPACE" }}`,
-            `    labels:`, `      action: ${i % 10 === 0 ? "config" : i % 10 === 1 ? "provision" : "install"}`,
+            `  - name: ${r}`,
+            `    chart: ./charts/app`,
+            `    namespace: {{ requiredEnv "KAPTAIN_NAMESPACE" }}`,
+            `    labels:`,
+            `      action: ${i % 10 === 0 ? "config" : i % 10 === 1 ? "provision" : "install"}`,
         ]),
     ].join("\n");
     fs.writeFileSync(path.join(root, "helmfile.yaml"), `${helmfile}\n`);
     fs.writeFileSync(path.join(root, "global.yaml"), "domain: bench.example.test\n");
     fs.writeFileSync(path.join(root, "secret.yaml"), "secret:\n  password: bench-not-a-secret\n");
-    fs.writeFileSync(path.join(root, "hooks.sh"), 'HOOK=$1\nif [ "$HOOK" = "make-config" ]; then\n  export REPO_REVISION=bench\nfi\n');
+    fs.writeFileSync(
+        path.join(root, "hooks.sh"),
+        'HOOK=$1\nif [ "$HOOK" = "make-config" ]; then\n  export REPO_REVISION=bench\nfi\n',
+    );
     fs.mkdirSync(path.join(root, "charts", "app", "templates"), { recursive: true });
     fs.writeFileSync(path.join(root, "charts", "app", "Chart.yaml"), "apiVersion: v2\nname: app\nversion: 0.1.0\n");
 
-    const average = Math.floor(size.megabytes * 1024 * 1024 / size.files);
+    const average = Math.floor((size.megabytes * 1024 * 1024) / size.files);
     let bytes = 0;
     let written = 0;
     let lastCommonFile = "";
@@ -41,9 +52,10 @@ export function generateRepository(root: string, size: RepoSize): { bytes: numbe
         const length = Math.max(1, Math.floor(average * (0.5 + ((i * 7919) % 1000) / 1000)));
         const release = releases[i % releases.length];
         const namespace = i < overridesPerNamespace * size.namespaces ? `ns-${i % size.namespaces}` : undefined;
-        const dir = namespace === undefined
-            ? path.join(root, "configs", release, `part-${Math.floor(i / releases.length) % 8}`)
-            : path.join(root, "namespaces", namespace, "configs", release);
+        const dir =
+            namespace === undefined
+                ? path.join(root, "configs", release, `part-${Math.floor(i / releases.length) % 8}`)
+                : path.join(root, "namespaces", namespace, "configs", release);
         fs.mkdirSync(dir, { recursive: true });
         fs.writeFileSync(path.join(dir, `file-${i}.conf`), randomBytes(length));
         if (namespace === undefined) {
@@ -54,7 +66,10 @@ export function generateRepository(root: string, size: RepoSize): { bytes: numbe
     }
     for (let n = 0; n < size.namespaces; n++) {
         fs.mkdirSync(path.join(root, "namespaces", `ns-${n}`), { recursive: true });
-        fs.writeFileSync(path.join(root, "namespaces", `ns-${n}`, "hooks.sh"), fs.readFileSync(path.join(root, "hooks.sh")));
+        fs.writeFileSync(
+            path.join(root, "namespaces", `ns-${n}`, "hooks.sh"),
+            fs.readFileSync(path.join(root, "hooks.sh")),
+        );
     }
     return { bytes, files: written, lastCommonFile };
 }

@@ -24,9 +24,14 @@ describe("merge_config", () => {
     it("copies COMMON then LOCAL, LOCAL wins, values.yaml* at any depth left out", () => {
         const dir = tempDir();
         writeTree(dir, {
-            "common/a": "common-a", "common/b": "common-b", "common/deep/c": "common-c",
-            "common/values.yaml": "v", "common/deep/values.yaml.gotmpl": "v",
-            "local/a": "local-a", "local/deep/c": "local-c", "local/values.yaml.local": "v",
+            "common/a": "common-a",
+            "common/b": "common-b",
+            "common/deep/c": "common-c",
+            "common/values.yaml": "v",
+            "common/deep/values.yaml.gotmpl": "v",
+            "local/a": "local-a",
+            "local/deep/c": "local-c",
+            "local/values.yaml.local": "v",
         });
         const r = bash(dir, "merge_config common local out");
         expect(r.status).toBe(0);
@@ -49,14 +54,17 @@ describe("embed_config and embed_subconfig", () => {
     it("merge configs/APP (and APP/SUB) into provision-configs/.kaptain, announcing it", () => {
         const dir = tempDir();
         writeTree(dir, {
-            "configs/app/x.conf": "common", "configs/app/sub/y.conf": "common-y",
+            "configs/app/x.conf": "common",
+            "configs/app/sub/y.conf": "common-y",
             "namespaces/dev/configs/app/x.conf": "dev",
         });
         const r = bash(dir, "embed_config app\nembed_subconfig app sub");
         expect(r.status).toBe(0);
         expect(r.stdout).toContain("kaptain: embedding app config ...");
         expect(readTree(path.join(dir, "namespaces/dev/provision-configs/.kaptain"))).toEqual({
-            "app/x.conf": "dev", "app/sub/y.conf": "common-y", "app.sub/y.conf": "common-y",
+            "app/x.conf": "dev",
+            "app/sub/y.conf": "common-y",
+            "app.sub/y.conf": "common-y",
         });
     });
 });

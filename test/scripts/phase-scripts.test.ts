@@ -24,8 +24,10 @@ let runtimeDir: string;
 beforeAll(async () => {
     copyFixture(repo);
     // A local remote (behind an alias so the test picks where it writes).
-    fs.writeFileSync(path.join(nsDir, "rclone.conf"),
-        `[store]\ntype = local\n\n[kaptain]\ntype = alias\nremote = store:${remote}\n`);
+    fs.writeFileSync(
+        path.join(nsDir, "rclone.conf"),
+        `[store]\ntype = local\n\n[kaptain]\ntype = alias\nremote = store:${remote}\n`,
+    );
     const engine = await runProgram(async () => {
         const { Infrastructure } = await import("../../sdk");
         new Infrastructure("geo", {
@@ -34,8 +36,18 @@ beforeAll(async () => {
             kubeconfig: KUBECONFIG_CONTENT,
             phases: { config: true, install: true, provision: true },
         });
-        new Infrastructure("all", { namespace: "dev", workingDirectory: repo, kubeconfig: KUBECONFIG_CONTENT, logging: "all" });
-        new Infrastructure("steps", { namespace: "dev", workingDirectory: repo, kubeconfig: KUBECONFIG_CONTENT, logging: "steps" });
+        new Infrastructure("all", {
+            namespace: "dev",
+            workingDirectory: repo,
+            kubeconfig: KUBECONFIG_CONTENT,
+            logging: "all",
+        });
+        new Infrastructure("steps", {
+            namespace: "dev",
+            workingDirectory: repo,
+            kubeconfig: KUBECONFIG_CONTENT,
+            logging: "steps",
+        });
     });
     logged = {
         all: captured(commandOf(engine, "all-install")),
@@ -63,16 +75,29 @@ function run(cmd: CapturedCommand, which: "create" | "delete", extra: Partial<Ru
 }
 
 function helmfileCalls(): string[] {
-    return fs.existsSync(record) ? fs.readdirSync(record).filter(f => f.startsWith("call-")).sort() : [];
+    return fs.existsSync(record)
+        ? fs
+              .readdirSync(record)
+              .filter(f => f.startsWith("call-"))
+              .sort()
+        : [];
 }
 
 function argv(call = "call-1"): string[] {
-    return fs.readFileSync(path.join(record, call, "argv"), "utf8").trimEnd().split("\n");
+    return fs
+        .readFileSync(path.join(record, call, "argv"), "utf8")
+        .trimEnd()
+        .split("\n");
 }
 
 function helmfileEnv(call = "call-1"): Record<string, string> {
-    return Object.fromEntries(fs.readFileSync(path.join(record, call, "env"), "utf8").split("\0")
-        .filter(Boolean).map(kv => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+    return Object.fromEntries(
+        fs
+            .readFileSync(path.join(record, call, "env"), "utf8")
+            .split("\0")
+            .filter(Boolean)
+            .map(kv => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+    );
 }
 
 function hookCalls(): Array<Record<string, string>> {
@@ -80,8 +105,18 @@ function hookCalls(): Array<Record<string, string>> {
     if (!fs.existsSync(log)) {
         return [];
     }
-    return fs.readFileSync(log, "utf8").split("--\n").filter(Boolean).map(block =>
-        Object.fromEntries(block.trim().split("\n").map(l => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])));
+    return fs
+        .readFileSync(log, "utf8")
+        .split("--\n")
+        .filter(Boolean)
+        .map(block =>
+            Object.fromEntries(
+                block
+                    .trim()
+                    .split("\n")
+                    .map(l => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+            ),
+        );
 }
 
 function expectCleanedUp() {
@@ -203,7 +238,9 @@ describe("install create", () => {
     });
 
     it("names a helper called without its argument, and where the hook called it", () => {
-        const result = run(commands.install, "create", { env: { FIXTURE_EVAL: "embed_config", FIXTURE_EVAL_HOOK: "make-config" } });
+        const result = run(commands.install, "create", {
+            env: { FIXTURE_EVAL: "embed_config", FIXTURE_EVAL_HOOK: "make-config" },
+        });
         expect(result.status).toBe(2);
         expect(result.stderr).toContain("kaptain: usage: embed_config APP (got 0 arguments)");
         expect(result.stderr).toMatch(/the failing command: \.\/hooks\.sh:\d+: eval "\$FIXTURE_EVAL"\n/);
@@ -213,7 +250,9 @@ describe("install create", () => {
     it("checks for helmfile before anything runs, with one clear line", () => {
         const result = run(commands.install, "create", { stubHelmfile: false, env: { PATH: "/usr/bin:/bin" } });
         expect(result.status).toBe(1);
-        expect(result.stderr).toContain("kaptain: install: error: helmfile is required but 'helmfile' was not found on PATH");
+        expect(result.stderr).toContain(
+            "kaptain: install: error: helmfile is required but 'helmfile' was not found on PATH",
+        );
         expect(hookCalls()).toEqual([]);
         expectCleanedUp();
     });
@@ -255,7 +294,12 @@ describe("delete", () => {
         run(commands.config, "delete");
         expect(argv("call-1")).toEqual(["--selector", "action=provision", "destroy"]);
         expect(argv("call-2")).toEqual(["--selector", "action=config", "destroy"]);
-        expect(hookCalls().map(c => c.hook)).toEqual(["pre-unprovision", "post-unprovision", "pre-unconfig", "post-unconfig"]);
+        expect(hookCalls().map(c => c.hook)).toEqual([
+            "pre-unprovision",
+            "post-unprovision",
+            "pre-unconfig",
+            "post-unconfig",
+        ]);
     });
 
     it("still runs from state when hooks.sh has been removed since", () => {
@@ -275,7 +319,9 @@ describe("hostile paths", () => {
     it("never executes a command substitution found in a path", () => {
         run(commands.install, "create");
         run(commands.install, "delete");
-        const pwned = spawnSync("find", [root, programDirectory, "-maxdepth", "4", "-name", "pwned"], { encoding: "utf8" });
+        const pwned = spawnSync("find", [root, programDirectory, "-maxdepth", "4", "-name", "pwned"], {
+            encoding: "utf8",
+        });
         expect(pwned.stdout.trim()).toBe("");
         expect(fs.existsSync(path.join(nsDir, "pwned"))).toBe(false);
     });
@@ -283,9 +329,13 @@ describe("hostile paths", () => {
 
 describe("a phase succeeds only when it reaches its end", () => {
     it("counts an `exit 0` in a hook as a failure naming the step, and runs no helmfile", () => {
-        const result = run(commands.install, "create", { env: { FIXTURE_EVAL: "exit 0", FIXTURE_EVAL_HOOK: "pre-install" } });
+        const result = run(commands.install, "create", {
+            env: { FIXTURE_EVAL: "exit 0", FIXTURE_EVAL_HOOK: "pre-install" },
+        });
         expect(result.status).toBe(1);
-        expect(result.stderr).toContain("kaptain: install: error: the script exited during step 'pre-install hook' before the phase finished");
+        expect(result.stderr).toContain(
+            "kaptain: install: error: the script exited during step 'pre-install hook' before the phase finished",
+        );
         expect(helmfileCalls()).toEqual([]);
         expectCleanedUp();
     });
@@ -301,7 +351,9 @@ describe("a phase succeeds only when it reaches its end", () => {
     });
 
     it("stops when a hook that turned errexit off ends on a failed command", () => {
-        const result = run(commands.install, "create", { env: { FIXTURE_EVAL: "set +e; false", FIXTURE_EVAL_HOOK: "pre-install" } });
+        const result = run(commands.install, "create", {
+            env: { FIXTURE_EVAL: "set +e; false", FIXTURE_EVAL_HOOK: "pre-install" },
+        });
         expect(result.status).toBe(1);
         expect(result.stderr).toContain("the hooks file returned status 1");
         expect(result.stderr).toContain("failed during step 'pre-install hook'");
@@ -309,7 +361,9 @@ describe("a phase succeeds only when it reaches its end", () => {
     });
 
     it("runs helmfile in the namespace directory even after a hook moved elsewhere", () => {
-        const result = run(commands.install, "create", { env: { FIXTURE_EVAL: "cd /", FIXTURE_EVAL_HOOK: "make-config" } });
+        const result = run(commands.install, "create", {
+            env: { FIXTURE_EVAL: "cd /", FIXTURE_EVAL_HOOK: "make-config" },
+        });
         expect(result.status).toBe(0);
         expect(fs.readFileSync(path.join(record, "call-1", "cwd"), "utf8").trim()).toBe(fs.realpathSync(nsDir));
         expect(argv()).toEqual(["--selector", "action=install", "sync", "--concurrency", "4", "--skip-needs"]);
@@ -326,7 +380,10 @@ describe("a phase succeeds only when it reaches its end", () => {
 
     it("keeps kaptain's contract: what a hook declares or exports reaches helmfile", () => {
         const result = run(commands.install, "create", {
-            env: { FIXTURE_EVAL: "declare -x DECLARED=from-hook; export EXPORTED=also", FIXTURE_EVAL_HOOK: "make-config" },
+            env: {
+                FIXTURE_EVAL: "declare -x DECLARED=from-hook; export EXPORTED=also",
+                FIXTURE_EVAL_HOOK: "make-config",
+            },
         });
         expect(result.status).toBe(0);
         expect(helmfileEnv()).toMatchObject({ DECLARED: "from-hook", EXPORTED: "also" });
@@ -358,7 +415,12 @@ describe("logging: what leaves the script", () => {
 
 describe("one run at a time per namespace directory", () => {
     it("serialises two phases started at once: their helmfile runs never overlap and each sees its embedded configs", async () => {
-        const env = { HELMFILE_RECORD: record, FIXTURE_RECORD: record, XDG_RUNTIME_DIR: runtimeDir, HELMFILE_SLEEP: "1" };
+        const env = {
+            HELMFILE_RECORD: record,
+            FIXTURE_RECORD: record,
+            XDG_RUNTIME_DIR: runtimeDir,
+            HELMFILE_SLEEP: "1",
+        };
         const [a, b] = await Promise.all([
             startCaptured(commands.install, "create", { programDirectory, env }),
             startCaptured(commands.config, "create", { programDirectory, env }),
@@ -367,7 +429,8 @@ describe("one run at a time per namespace directory", () => {
         expect(b.status).toBe(0);
         const calls = helmfileCalls();
         expect(calls).toHaveLength(2);
-        const span = (call: string) => ["start", "end"].map(f => BigInt(fs.readFileSync(path.join(record, call, f), "utf8").trim()));
+        const span = (call: string) =>
+            ["start", "end"].map(f => BigInt(fs.readFileSync(path.join(record, call, f), "utf8").trim()));
         const [[s1, e1], [s2, e2]] = calls.map(span).sort((x, y) => (x[0] < y[0] ? -1 : 1));
         expect(e1 <= s2 || e2 <= s1).toBe(true);
         for (const call of calls) {

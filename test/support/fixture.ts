@@ -41,7 +41,9 @@ export function writeTree(dir: string, files: Record<string, string>): string {
 }
 
 /** The error `fn` throws; fails the test when it does not throw. */
-export function errorOf(fn: () => unknown): Error & { propertyPath?: string; errors?: Array<{ propertyPath: string; reason: string }> } {
+export function errorOf(
+    fn: () => unknown,
+): Error & { propertyPath?: string; errors?: Array<{ propertyPath: string; reason: string }> } {
     try {
         fn();
     } catch (err) {
@@ -58,8 +60,12 @@ export function errorOf(fn: () => unknown): Error & { propertyPath?: string; err
 export function componentModeRepo(): string {
     const repo = copyFixture(path.join(tempDir(), "repo"));
     const helmfile = path.join(repo, "helmfile.yaml");
-    fs.writeFileSync(helmfile, fs.readFileSync(helmfile, "utf8")
-        .replace(/ {2}- name: provision-configs\n( {4}.*\n| {6}.*\n)*/, ""));
-    writeTree(repo, { "configs/provision-configs/values.yaml": "configKeys:\n  domain: example.test\n  replicas: 2\n" });
+    fs.writeFileSync(
+        helmfile,
+        fs.readFileSync(helmfile, "utf8").replace(/ {2}- name: provision-configs\n( {4}.*\n| {6}.*\n)*/, ""),
+    );
+    writeTree(repo, {
+        "configs/provision-configs/values.yaml": "configKeys:\n  domain: example.test\n  replicas: 2\n",
+    });
     return repo;
 }

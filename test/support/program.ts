@@ -8,7 +8,10 @@ export const INFRA_TYPE = "kaptain:index:Infrastructure";
  * Runs `program` under Pulumi's mocks and returns what it registered. A fresh engine per
  * test file: vitest runs each file in its own process.
  */
-export async function runProgram(program: () => void | Promise<void>, options: { stack?: string } = {}): Promise<Engine> {
+export async function runProgram(
+    program: () => void | Promise<void>,
+    options: { stack?: string } = {},
+): Promise<Engine> {
     const engine = await startEngine({ project: "kaptain-test", stack: options.stack ?? "dev" });
     await program();
     await engine.settle();
@@ -49,7 +52,9 @@ export const REPO_ROOT = path.resolve(__dirname, "../..");
 export async function programFailures(program: () => void | Promise<void>): Promise<Error[]> {
     const failures: Error[] = [];
     let failed: () => void = () => undefined;
-    const firstFailure = new Promise<void>(resolve => { failed = resolve; });
+    const firstFailure = new Promise<void>(resolve => {
+        failed = resolve;
+    });
     const saved = process.listeners("unhandledRejection");
     process.removeAllListeners("unhandledRejection");
     const onFailure = (err: unknown) => {

@@ -38,7 +38,11 @@ function invocation(cmd: CapturedCommand, which: "create" | "update" | "delete",
  * with the script as its last argument, in `dir` (relative to the program's directory),
  * with the process environment plus the Command's `environment`.
  */
-export function runCaptured(cmd: CapturedCommand, which: "create" | "update" | "delete", options: RunOptions): ScriptRun {
+export function runCaptured(
+    cmd: CapturedCommand,
+    which: "create" | "update" | "delete",
+    options: RunOptions,
+): ScriptRun {
     const { bin, args, cwd, env } = invocation(cmd, which, options);
     const result = spawnSync(bin, args, { cwd, env, encoding: "utf8", timeout: 60_000 });
     if (result.error) {
@@ -48,14 +52,22 @@ export function runCaptured(cmd: CapturedCommand, which: "create" | "update" | "
 }
 
 /** {@link runCaptured} without waiting: for runs that must overlap. Killed after 60 s. */
-export function startCaptured(cmd: CapturedCommand, which: "create" | "update" | "delete", options: RunOptions): Promise<ScriptRun> {
+export function startCaptured(
+    cmd: CapturedCommand,
+    which: "create" | "update" | "delete",
+    options: RunOptions,
+): Promise<ScriptRun> {
     const { bin, args, cwd, env } = invocation(cmd, which, options);
     return new Promise((resolve, reject) => {
         const child = spawn(bin, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
         let stdout = "";
         let stderr = "";
-        child.stdout.on("data", d => { stdout += d; });
-        child.stderr.on("data", d => { stderr += d; });
+        child.stdout.on("data", d => {
+            stdout += d;
+        });
+        child.stderr.on("data", d => {
+            stderr += d;
+        });
         child.on("error", reject);
         child.on("close", status => resolve({ status, stdout, stderr }));
     });

@@ -30,7 +30,10 @@ export function exampleProject(edit: (dir: string) => void = () => undefined): s
 /** Runs the `kaptain` CLI from source, as `npm run synth` does. */
 export function kaptain(args: string[], cwd = REPO_ROOT, env: Record<string, string> = {}): CliRun {
     const result = spawnSync(process.execPath, [path.join(REPO_ROOT, "sdk/dev-cli.cjs"), ...args], {
-        cwd, encoding: "utf8", timeout: 120_000, env: { ...process.env, FORCE_COLOR: "0", ...env },
+        cwd,
+        encoding: "utf8",
+        timeout: 120_000,
+        env: { ...process.env, FORCE_COLOR: "0", ...env },
     });
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -47,7 +50,9 @@ export function listFiles(dir: string): string[] {
 export function homeWithProdKubeconfig(): string {
     const home = tempDir("kaptain-home-");
     fs.mkdirSync(path.join(home, ".kube"));
-    fs.writeFileSync(path.join(home, ".kube", "prod.yaml"),
-        "apiVersion: v1\nkind: Config\ncurrent-context: prod\n# prod-kubeconfig-token-0005\n");
+    fs.writeFileSync(
+        path.join(home, ".kube", "prod.yaml"),
+        "apiVersion: v1\nkind: Config\ncurrent-context: prod\n# prod-kubeconfig-token-0005\n",
+    );
     return home;
 }

@@ -32,7 +32,8 @@ function byName(plan: Plan): Map<string, PlanResource> {
 function changed(a: unknown, b: unknown, prefix = ""): string[] {
     const obj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
     if (obj(a) && obj(b)) {
-        return [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()
+        return [...new Set([...Object.keys(a), ...Object.keys(b)])]
+            .sort()
             .flatMap(k => changed(a[k], b[k], prefix ? `${prefix}.${k}` : k));
     }
     return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix];
@@ -95,7 +96,8 @@ describe("dev and prod plans", () => {
     });
 
     it("take configKeys from each namespace's values, and the same secret.yaml", () => {
-        const cm = (plan: Plan) => plan.resources.find(r => r.name === "geo-provision-configs-namespace-configmap")!.inputs;
+        const cm = (plan: Plan) =>
+            plan.resources.find(r => r.name === "geo-provision-configs-namespace-configmap")!.inputs;
         expect(cm(plans.dev).data).toEqual({ domain: "geo.example.test", logLevel: "info", replicas: "1" });
         expect(cm(plans.prod).data).toEqual({ domain: "geo.example.test", logLevel: "warn", replicas: "3" });
         expect((cm(plans.prod).metadata as { namespace: string }).namespace).toBe("prod");
@@ -109,17 +111,22 @@ describe("the synthesised scripts run for real", () => {
         const script = fs.readFileSync(path.join(out, "phases", "install.create.sh"), "utf8");
         const record = tempDir();
         const remote = tempDir();
-        const r = runCaptured({ ...plan, create: script, environment: { ...plan.environment, KAPTAIN_KUBECONFIG: "apiVersion: v1\n" } },
-            "create", {
+        const r = runCaptured(
+            { ...plan, create: script, environment: { ...plan.environment, KAPTAIN_KUBECONFIG: "apiVersion: v1\n" } },
+            "create",
+            {
                 programDirectory: project,
                 env: { HELMFILE_RECORD: record, RCLONE_CONFIG_KAPTAIN_REMOTE: `store:${remote}` },
-            });
+            },
+        );
         expect(r.stderr).not.toContain("error");
         expect(r.status).toBe(0);
         const embedded = path.join(record, "call-1", "kaptain", "redis-commander");
         expect(fs.readdirSync(embedded).sort()).toEqual(["connections.json", "ui.json"]);
         expect(fs.readFileSync(path.join(embedded, "ui.json"), "utf8")).toContain('"dark"');
         expect(fs.existsSync(path.join(remote, "dev", "redis-config.tar.gz"))).toBe(true);
-        expect(fs.readFileSync(path.join(record, "call-1", "argv"), "utf8").split("\n")).toContain("../../helmfile.yaml.gotmpl");
+        expect(fs.readFileSync(path.join(record, "call-1", "argv"), "utf8").split("\n")).toContain(
+            "../../helmfile.yaml.gotmpl",
+        );
     });
 });

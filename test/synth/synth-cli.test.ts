@@ -11,7 +11,9 @@ function synthIn(project: string, ...args: string[]) {
 }
 
 function everythingUnder(dir: string): string {
-    return listFiles(dir).map(f => fs.readFileSync(path.join(dir, f), "utf8")).join("\n");
+    return listFiles(dir)
+        .map(f => fs.readFileSync(path.join(dir, f), "utf8"))
+        .join("\n");
 }
 
 describe("kaptain synth on the example", () => {
@@ -27,14 +29,18 @@ describe("kaptain synth on the example", () => {
             "manifests/dev.secret.dev.yaml",
             "manifests/dev.secret.rclone-config.yaml",
             "manifests/namespace.dev.yaml",
-            ...["config", "install"].flatMap(p => ["create.sh", "delete.sh", "env", "update.sh"].map(s => `phases/${p}.${s}`)),
+            ...["config", "install"].flatMap(p =>
+                ["create.sh", "delete.sh", "env", "update.sh"].map(s => `phases/${p}.${s}`),
+            ),
             "plan.json",
         ]);
     });
 
     it("prints the tree and the phases in order with what each runs", () => {
         expect(first.stdout).toContain("└─ kaptain:index:Infrastructure geo");
-        expect(first.stdout).toMatch(/1\. config .*helmfile --environment dev --file \.\.\/\.\.\/helmfile\.yaml\.gotmpl --selector action=config sync --concurrency 4\n/);
+        expect(first.stdout).toMatch(
+            /1\. config .*helmfile --environment dev --file \.\.\/\.\.\/helmfile\.yaml\.gotmpl --selector action=config sync --concurrency 4\n/,
+        );
         expect(first.stdout).toMatch(/2\. install .*--selector action=install sync --concurrency 4 --skip-needs\n/);
         expect(first.stdout).toContain("No previous synth of this stack");
     });
@@ -44,7 +50,9 @@ describe("kaptain synth on the example", () => {
         expect(plan.stack).toBe("dev");
         const install = plan.resources.find(r => r.name === "geo-install")!;
         const config = plan.resources.find(r => r.name === "geo-config")!;
-        expect(install.urn).toBe("urn:pulumi:dev::geo-platform::kaptain:index:Infrastructure$command:local:Command::geo-install");
+        expect(install.urn).toBe(
+            "urn:pulumi:dev::geo-platform::kaptain:index:Infrastructure$command:local:Command::geo-install",
+        );
         expect(install.parent).toBe(plan.resources.find(r => r.name === "geo")!.urn);
         const namespace = plan.resources.find(r => r.name === "geo-namespace")!;
         const secret = plan.resources.find(r => r.name === "geo-provision-configs-namespace-secret")!;
@@ -64,8 +72,9 @@ describe("kaptain synth on the example", () => {
         for (const secret of SECRET_VALUES) {
             expect(all).not.toContain(secret);
         }
-        expect(fs.readFileSync(path.join(out, "manifests/dev.secret.dev.yaml"), "utf8"))
-            .toContain('redisPassword: "[secret]"');
+        expect(fs.readFileSync(path.join(out, "manifests/dev.secret.dev.yaml"), "utf8")).toContain(
+            'redisPassword: "[secret]"',
+        );
     });
 
     it("writes the exact scripts the Commands carry", () => {
@@ -110,13 +119,17 @@ describe("kaptain synth failures leave no partial output", () => {
     it("rejects invalid config with the key's name and what was expected", () => {
         const project = exampleProject(dir => {
             const file = path.join(dir, "Pulumi.dev.yaml");
-            fs.writeFileSync(file, fs.readFileSync(file, "utf8")
-                .replace("concurrency: 4", "concurrency: four")
-                .replace("kaptain:hooks: hooks.sh", "kaptain:hooks: hooks.sh\n  kaptain:namespce: typo"));
+            fs.writeFileSync(
+                file,
+                fs
+                    .readFileSync(file, "utf8")
+                    .replace("concurrency: 4", "concurrency: four")
+                    .replace("kaptain:hooks: hooks.sh", "kaptain:hooks: hooks.sh\n  kaptain:namespce: typo"),
+            );
         });
         const r = synthIn(project, "--stack", "dev");
         expect(r.status).toBe(1);
-        expect(r.stderr).toContain("`kaptain:helmfile.concurrency` must be a whole number >= 0, got \"four\"");
+        expect(r.stderr).toContain('`kaptain:helmfile.concurrency` must be a whole number >= 0, got "four"');
         expect(r.stderr).toContain("`kaptain:namespce` is not a pulumi-kaptain setting");
         expectNoOutput(project, "dev");
     });
@@ -125,7 +138,7 @@ describe("kaptain synth failures leave no partial output", () => {
         const project = exampleProject(dir => fs.rmSync(path.join(dir, "examples/geo-platform/infra/hooks.sh")));
         const r = synthIn(project, "--stack", "dev");
         expect(r.status).toBe(1);
-        expect(r.stderr).toContain("`hooks` names a file that does not exist: \"hooks.sh\"");
+        expect(r.stderr).toContain('`hooks` names a file that does not exist: "hooks.sh"');
         expectNoOutput(project, "dev");
     });
 
@@ -133,7 +146,10 @@ describe("kaptain synth failures leave no partial output", () => {
         const project = exampleProject();
         expect(synthIn(project, "--stack", "dev").status).toBe(0);
         const before = everythingUnder(path.join(project, "out", "dev"));
-        fs.appendFileSync(path.join(project, "examples/geo-platform/index.ts"), '\nthrow new Error("program exploded");\n');
+        fs.appendFileSync(
+            path.join(project, "examples/geo-platform/index.ts"),
+            '\nthrow new Error("program exploded");\n',
+        );
         const r = synthIn(project, "--stack", "dev");
         expect(r.status).toBe(1);
         expect(r.stderr).toContain("program exploded");

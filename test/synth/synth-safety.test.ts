@@ -34,8 +34,9 @@ describe("encrypted stack config", () => {
         });
         synth(project);
         const out = path.join(project, "out", "dev");
-        expect(fs.readFileSync(path.join(out, "manifests", "dev.secret.dev.yaml"), "utf8"))
-            .toContain('encrypted_in_stack_config: "[secret]"');
+        expect(fs.readFileSync(path.join(out, "manifests", "dev.secret.dev.yaml"), "utf8")).toContain(
+            'encrypted_in_stack_config: "[secret]"',
+        );
         const plan = JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8")) as Plan;
         const provider = plan.resources.find(r => r.name === "geo-kubernetes")!;
         expect(provider.inputs.kubeconfig).toBe("[secret]");
@@ -47,7 +48,9 @@ describe("encrypted stack config", () => {
 describe("warnings", () => {
     it("prints the program's warnings: a namespace without its folder", () => {
         const project = exampleProject();
-        editStack(project, "dev", config => { config["kaptain:namespace"] = "staging"; });
+        editStack(project, "dev", config => {
+            config["kaptain:namespace"] = "staging";
+        });
         const run = synth(project);
         expect(run.stdout).toContain("WARNING:");
         expect(run.stdout).toContain("namespace 'staging' has no folder namespaces/staging/");
@@ -67,20 +70,29 @@ describe("changes that destroy something are called out", () => {
     it("a phase turned off: its delete script runs helmfile destroy", () => {
         const project = exampleProject();
         synth(project);
-        editStack(project, "dev", config => { (config["kaptain:phases"] as Record<string, boolean>).install = false; });
+        editStack(project, "dev", config => {
+            (config["kaptain:phases"] as Record<string, boolean>).install = false;
+        });
         const run = synth(project);
-        expect(run.stdout).toContain("geo-install is deleted: its delete script runs " +
-            "`helmfile --environment dev --file ../../helmfile.yaml.gotmpl --selector action=install destroy`");
+        expect(run.stdout).toContain(
+            "geo-install is deleted: its delete script runs " +
+                "`helmfile --environment dev --file ../../helmfile.yaml.gotmpl --selector action=install destroy`",
+        );
     });
 
     it("a rename without aliases: new phases sync while the old ones destroy the same releases", () => {
         const project = exampleProject();
         synth(project);
         const program = path.join(project, "examples", "geo-platform", "index.ts");
-        fs.writeFileSync(program, fs.readFileSync(program, "utf8").replace('new Infrastructure("geo"', 'new Infrastructure("geo2"'));
+        fs.writeFileSync(
+            program,
+            fs.readFileSync(program, "utf8").replace('new Infrastructure("geo"', 'new Infrastructure("geo2"'),
+        );
         const run = synth(project);
         expect(run.stdout).toContain("geo-config is deleted: its delete script runs");
-        expect(run.stdout).toContain("while geo2-config syncs the same releases (a rename? add `aliases` to keep them)");
+        expect(run.stdout).toContain(
+            "while geo2-config syncs the same releases (a rename? add `aliases` to keep them)",
+        );
         // The retained Namespace is only forgotten: no warning for it.
         expect(run.stdout).not.toContain("Namespace dev and everything");
     });
@@ -88,14 +100,19 @@ describe("changes that destroy something are called out", () => {
     it("a provision-configs mode flip: the namespace Secret is deleted", () => {
         const project = exampleProject();
         synth(project);
-        editStack(project, "dev", config => { config["kaptain:provisionConfigs"] = { enabled: false }; });
-        expect(synth(project).stdout).toContain("geo-provision-configs-namespace-secret is deleted: Secret dev/dev " +
-            "(provision-configs mode changed?");
+        editStack(project, "dev", config => {
+            config["kaptain:provisionConfigs"] = { enabled: false };
+        });
+        expect(synth(project).stdout).toContain(
+            "geo-provision-configs-namespace-secret is deleted: Secret dev/dev " + "(provision-configs mode changed?",
+        );
     });
 
     it("a Namespace that Pulumi deletes, with everything in it", () => {
         const project = exampleProject();
-        editStack(project, "dev", config => { config["kaptain:deleteNamespace"] = true; });
+        editStack(project, "dev", config => {
+            config["kaptain:deleteNamespace"] = true;
+        });
         synth(project);
         editStack(project, "dev", config => {
             delete config["kaptain:deleteNamespace"];
@@ -108,8 +125,11 @@ describe("changes that destroy something are called out", () => {
         const project = exampleProject();
         const env = { HOME: homeWithProdKubeconfig() };
         synth(project, "prod", env);
-        editStack(project, "prod", config => { (config["kaptain:phases"] as Record<string, boolean>).provision = false; });
-        expect(synth(project, "prod", env).stdout)
-            .toContain("geo-provision would be deleted, but it is protected: pulumi up will stop there until `protect` is lifted");
+        editStack(project, "prod", config => {
+            (config["kaptain:phases"] as Record<string, boolean>).provision = false;
+        });
+        expect(synth(project, "prod", env).stdout).toContain(
+            "geo-provision would be deleted, but it is protected: pulumi up will stop there until `protect` is lifted",
+        );
     });
 });

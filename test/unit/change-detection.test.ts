@@ -20,7 +20,8 @@ const variants: Record<string, (repo: string) => void> = {
         fs.chmodSync(path.join(repo, "configs", "app", "a.conf"), 0o755);
     },
     commonConfig: repo => fs.appendFileSync(path.join(repo, "configs", "app", "a.conf"), "edited\n"),
-    namespaceConfig: repo => fs.appendFileSync(path.join(repo, "namespaces", "dev", "configs", "app", "a.conf"), "edited\n"),
+    namespaceConfig: repo =>
+        fs.appendFileSync(path.join(repo, "namespaces", "dev", "configs", "app", "a.conf"), "edited\n"),
     newConfigFile: repo => fs.writeFileSync(path.join(repo, "configs", "tiles", "new.json"), "{}\n"),
     secret: repo => fs.appendFileSync(path.join(repo, "secret.yaml"), "  more: value\n"),
     hooks: repo => fs.appendFileSync(path.join(repo, "namespaces", "dev", "hooks.sh"), "# a comment\n"),
@@ -49,7 +50,11 @@ beforeAll(async () => {
             edit(repo);
             process.chdir(programDir);
             try {
-                new Infrastructure(name, { namespace: "dev", workingDirectory: "infra", kubeconfig: "kubeconfig.yaml" });
+                new Infrastructure(name, {
+                    namespace: "dev",
+                    workingDirectory: "infra",
+                    kubeconfig: "kubeconfig.yaml",
+                });
             } finally {
                 process.chdir(cwd);
             }
@@ -62,8 +67,7 @@ afterAll(() => process.chdir(cwd));
 function changedInputs(a: string, b: string): string[] {
     const left = flatten(commandOf(engine, `${a}-install`).inputs);
     const right = flatten(commandOf(engine, `${b}-install`).inputs);
-    return [...new Set([...Object.keys(left), ...Object.keys(right)])]
-        .filter(k => left[k] !== right[k]).sort();
+    return [...new Set([...Object.keys(left), ...Object.keys(right)])].filter(k => left[k] !== right[k]).sort();
 }
 
 function flatten(value: unknown, prefix = "", out: Record<string, string> = {}): Record<string, string> {

@@ -29,8 +29,11 @@ describe("the Kubernetes provider of the native objects", () => {
         const engine = await runProgram(async () => {
             const { Infrastructure } = await import("../../sdk");
             new Infrastructure("geo", {
-                namespace: "dev", workingDirectory: repo, kubeconfig: kubeconfigFile,
-                helmfile: { kubeContext: "prod" }, createNamespace: true,
+                namespace: "dev",
+                workingDirectory: repo,
+                kubeconfig: kubeconfigFile,
+                helmfile: { kubeContext: "prod" },
+                createNamespace: true,
             });
         });
         const provider = engine.find("pulumi:providers:kubernetes", "geo-kubernetes")!;
@@ -40,7 +43,9 @@ describe("the Kubernetes provider of the native objects", () => {
         expect(provider.inputs.context).toBe("prod");
         const objects = kubernetesObjects(engine);
         expect(objects.map(r => r.name).sort()).toEqual([
-            "geo-namespace", "geo-provision-configs-namespace-configmap", "geo-provision-configs-namespace-secret",
+            "geo-namespace",
+            "geo-provision-configs-namespace-configmap",
+            "geo-provision-configs-namespace-secret",
             "geo-provision-configs-rclone-config",
         ]);
         for (const r of objects) {
@@ -62,9 +67,15 @@ describe("the Kubernetes provider of the native objects", () => {
         try {
             const engine = await runProgram(async () => {
                 const { Infrastructure } = await import("../../sdk");
-                new Infrastructure("geo", { namespace: "dev", workingDirectory: repo, kubeconfig: "~/.kube/config.yaml" });
+                new Infrastructure("geo", {
+                    namespace: "dev",
+                    workingDirectory: repo,
+                    kubeconfig: "~/.kube/config.yaml",
+                });
             });
-            expect(engine.find("pulumi:providers:kubernetes", "geo-kubernetes")!.inputs.kubeconfig).toBe(PROD_KUBECONFIG);
+            expect(engine.find("pulumi:providers:kubernetes", "geo-kubernetes")!.inputs.kubeconfig).toBe(
+                PROD_KUBECONFIG,
+            );
         } finally {
             process.env.HOME = saved;
         }
@@ -73,7 +84,11 @@ describe("the Kubernetes provider of the native objects", () => {
     it("is built from a context alone, the kubeconfig staying ambient", async () => {
         const engine = await runProgram(async () => {
             const { Infrastructure } = await import("../../sdk");
-            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo, helmfile: { kubeContext: "staging" } });
+            new Infrastructure("geo", {
+                namespace: "dev",
+                workingDirectory: repo,
+                helmfile: { kubeContext: "staging" },
+            });
         });
         const provider = engine.find("pulumi:providers:kubernetes", "geo-kubernetes")!;
         expect(provider.inputs.context).toBe("staging");
@@ -100,8 +115,11 @@ describe("the Kubernetes provider of the native objects", () => {
             const { Infrastructure } = await import("../../sdk");
             const k8s = await import("@pulumi/kubernetes");
             const mine = new k8s.Provider("mine", { kubeconfig: "apiVersion: v1\n" });
-            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo, kubeconfig: kubeconfigFile, createNamespace: true },
-                { providers: { kubernetes: mine } });
+            new Infrastructure(
+                "geo",
+                { namespace: "dev", workingDirectory: repo, kubeconfig: kubeconfigFile, createNamespace: true },
+                { providers: { kubernetes: mine } },
+            );
         });
         expect(engine.find("pulumi:providers:kubernetes", "geo-kubernetes")).toBeUndefined();
         for (const r of kubernetesObjects(engine)) {
@@ -115,7 +133,9 @@ describe("the Kubernetes provider of the native objects", () => {
             const { Infrastructure } = await import("../../sdk");
             new Infrastructure("geo", { namespace: "dev", workingDirectory: repo, kubeconfig: missing });
         });
-        expect(failures.map(f => f.message).join("\n")).toContain(`\`kubeconfig\` names a file that cannot be read: ${missing} (ENOENT)`);
+        expect(failures.map(f => f.message).join("\n")).toContain(
+            `\`kubeconfig\` names a file that cannot be read: ${missing} (ENOENT)`,
+        );
     });
 });
 
@@ -146,7 +166,12 @@ describe("the namespace", () => {
     it("is deleted with the component only when deleteNamespace says so", async () => {
         const engine = await runProgram(async () => {
             const { Infrastructure, ProvisionConfigs } = await import("../../sdk");
-            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo, createNamespace: true, deleteNamespace: true });
+            new Infrastructure("geo", {
+                namespace: "dev",
+                workingDirectory: repo,
+                createNamespace: true,
+                deleteNamespace: true,
+            });
             new ProvisionConfigs("alone", { namespace: "alone", createNamespace: true, configKeys: { a: "b" } });
         });
         expect(engine.find("kubernetes:core/v1:Namespace", "geo-namespace")!.retainOnDelete).toBe(false);
@@ -155,12 +180,19 @@ describe("the namespace", () => {
 
     it("cannot be deleted by a component that did not create it", async () => {
         const { resolveInfrastructure } = await import("../../sdk/infrastructure");
-        expect(() => resolveInfrastructure({ namespace: "dev", workingDirectory: repo, deleteNamespace: true }, root))
-            .toThrow("`deleteNamespace` needs `createNamespace: true`");
-        expect(() => resolveInfrastructure({
-            namespace: "dev", workingDirectory: repo,
-            provisionConfigs: { createNamespace: true } as never,
-        }, root)).toThrow("`provisionConfigs.createNamespace` is an argument of the Infrastructure itself");
+        expect(() =>
+            resolveInfrastructure({ namespace: "dev", workingDirectory: repo, deleteNamespace: true }, root),
+        ).toThrow("`deleteNamespace` needs `createNamespace: true`");
+        expect(() =>
+            resolveInfrastructure(
+                {
+                    namespace: "dev",
+                    workingDirectory: repo,
+                    provisionConfigs: { createNamespace: true } as never,
+                },
+                root,
+            ),
+        ).toThrow("`provisionConfigs.createNamespace` is an argument of the Infrastructure itself");
     });
 });
 

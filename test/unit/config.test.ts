@@ -4,8 +4,12 @@ import { infrastructureArgsFromConfig } from "../../sdk/config";
 
 /** Reads the args from the given `kaptain:*` config, as a stack would pass it. */
 function read(config: Record<string, unknown>, secretKeys: string[] = []) {
-    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) =>
-        [`kaptain:${k}`, typeof v === "string" ? v : JSON.stringify(v)])), secretKeys.map(k => `kaptain:${k}`));
+    pulumi.runtime.setAllConfig(
+        Object.fromEntries(
+            Object.entries(config).map(([k, v]) => [`kaptain:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
+        ),
+        secretKeys.map(k => `kaptain:${k}`),
+    );
     return infrastructureArgsFromConfig();
 }
 
@@ -20,25 +24,41 @@ function messageOf(fn: () => unknown): string {
 
 function value<T>(output: pulumi.Input<T>): Promise<{ value: T; secret: boolean }> {
     const o = pulumi.output(output);
-    return new Promise(resolve => o.apply(async v => {
-        resolve({ value: v as T, secret: await (o as unknown as { isSecret: Promise<boolean> }).isSecret });
-    }));
+    return new Promise(resolve =>
+        o.apply(async v => {
+            resolve({ value: v as T, secret: await (o as unknown as { isSecret: Promise<boolean> }).isSecret });
+        }),
+    );
 }
 
 describe("stack config", () => {
     it("maps every key onto InfrastructureArgs", () => {
         const args = read({
-            namespace: "dev", workingDirectory: "infra", hooks: false,
+            namespace: "dev",
+            workingDirectory: "infra",
+            hooks: false,
             helmfile: { environment: "dev", concurrency: 0, extraArgs: ["--debug"] },
-            phases: { provision: true }, environment: { FOO: "bar" }, fingerprintExclude: ["docs"],
-            provisionConfigs: { secretKey: "values" }, createNamespace: true, deleteNamespace: true, protect: true,
+            phases: { provision: true },
+            environment: { FOO: "bar" },
+            fingerprintExclude: ["docs"],
+            provisionConfigs: { secretKey: "values" },
+            createNamespace: true,
+            deleteNamespace: true,
+            protect: true,
             logging: "steps",
         });
         expect(args).toEqual({
-            namespace: "dev", workingDirectory: "infra", hooks: false,
+            namespace: "dev",
+            workingDirectory: "infra",
+            hooks: false,
             helmfile: { environment: "dev", concurrency: 0, extraArgs: ["--debug"] },
-            phases: { provision: true }, environment: { FOO: "bar" }, fingerprintExclude: ["docs"],
-            provisionConfigs: { secretKey: "values" }, createNamespace: true, deleteNamespace: true, protect: true,
+            phases: { provision: true },
+            environment: { FOO: "bar" },
+            fingerprintExclude: ["docs"],
+            provisionConfigs: { secretKey: "values" },
+            createNamespace: true,
+            deleteNamespace: true,
+            protect: true,
             logging: "steps",
         });
     });
@@ -50,16 +70,19 @@ describe("stack config", () => {
     it.each([
         [{ helmfile: { concurrency: -1 } }, "`kaptain:helmfile.concurrency` must be a whole number >= 0, got -1"],
         [{ helmfile: { binry: "x" } }, "`kaptain:helmfile.binry` is not a known field"],
-        [{ phases: { install: "yes" } }, "`kaptain:phases.install` must be true or false, got \"yes\""],
+        [{ phases: { install: "yes" } }, '`kaptain:phases.install` must be true or false, got "yes"'],
         [{ phases: ["config"] }, "`kaptain:phases` must be an object"],
         [{ hooks: 3 }, "`kaptain:hooks` must be a file name or false, got 3"],
         [{ environment: { A: 1 } }, "`kaptain:environment.A` must be a string, got 1"],
         [{ fingerprintExclude: "docs" }, "`kaptain:fingerprintExclude` must be a list of relative paths"],
         [{ nmespace: "dev" }, "`kaptain:nmespace` is not a pulumi-kaptain setting"],
-        [{ protect: "yes" }, "`kaptain:protect` must be true or false, got \"yes\""],
+        [{ protect: "yes" }, '`kaptain:protect` must be true or false, got "yes"'],
         [{ createNamespace: 1 }, "`kaptain:createNamespace` must be true or false, got 1"],
-        [{ logging: "verbose" }, "`kaptain:logging` must be one of all, stderr, steps, got \"verbose\""],
-        [{ provisionConfigs: { createNamespace: true } }, "`kaptain:provisionConfigs.createNamespace` is not a known field"],
+        [{ logging: "verbose" }, '`kaptain:logging` must be one of all, stderr, steps, got "verbose"'],
+        [
+            { provisionConfigs: { createNamespace: true } },
+            "`kaptain:provisionConfigs.createNamespace` is not a known field",
+        ],
     ])("rejects %j", (extra, message) => {
         expect(messageOf(() => read({ namespace: "dev", ...extra }))).toContain(message);
     });
@@ -70,7 +93,10 @@ describe("stack config", () => {
     });
 
     it("reads the kubeconfig and the secret map as Pulumi secrets", async () => {
-        const args = read({ namespace: "dev", kubeconfig: "apiVersion: v1\n", secret: { password: "p" } }, ["kubeconfig", "secret"]);
+        const args = read({ namespace: "dev", kubeconfig: "apiVersion: v1\n", secret: { password: "p" } }, [
+            "kubeconfig",
+            "secret",
+        ]);
         expect(await value(args.kubeconfig!)).toEqual({ value: "apiVersion: v1\n", secret: true });
         const pc = args.provisionConfigs as { secret: pulumi.Input<Record<string, unknown>> };
         expect(await value(pc.secret)).toEqual({ value: { password: "p" }, secret: true });

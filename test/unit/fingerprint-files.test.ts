@@ -42,7 +42,9 @@ describe("symlinks count as what they point to", () => {
     it("a dangling link is an error naming the link and its target", () => {
         const { repo } = freshRepo();
         fs.symlinkSync("../../nowhere.conf", path.join(repo, "configs/app/gone.conf"));
-        expect(() => fingerprint(repo)).toThrow("configs/app/gone.conf is a symlink to ../../nowhere.conf, which does not exist (ENOENT)");
+        expect(() => fingerprint(repo)).toThrow(
+            "configs/app/gone.conf is a symlink to ../../nowhere.conf, which does not exist (ENOENT)",
+        );
     });
 
     it("a loop is an error naming the link", () => {
@@ -58,7 +60,9 @@ describe("symlinks count as what they point to", () => {
         const { root, repo } = freshRepo();
         fs.symlinkSync("missing", path.join(repo, "configs/app/x"));
         const err = errorOf(() => resolveInfrastructure({ namespace: "dev", workingDirectory: repo }, root));
-        expect(err.message).toContain("`workingDirectory` cannot be read for change detection: configs/app/x is a symlink to missing");
+        expect(err.message).toContain(
+            "`workingDirectory` cannot be read for change detection: configs/app/x is a symlink to missing",
+        );
         expect(err.message).toContain("`fingerprintExclude` can leave a path out");
     });
 });
@@ -68,9 +72,15 @@ describe("files of a Pulumi project are not helmfile inputs", () => {
         const { repo } = freshRepo();
         const before = fingerprint(repo);
         writeTree(repo, {
-            "Pulumi.yaml": "name: x\n", "Pulumi.dev.yaml": "config: {}\n", "package.json": "{}\n", "package-lock.json": "{}\n",
-            "tsconfig.json": "{}\n", [`out/${SYNTH_OUTPUT_MARKER}`]: "", "out/dev/plan.json": "{}\n",
-            ".kaptain.lock/pid": "1\n", "namespaces/dev/.kaptain.lock/pid": "1\n",
+            "Pulumi.yaml": "name: x\n",
+            "Pulumi.dev.yaml": "config: {}\n",
+            "package.json": "{}\n",
+            "package-lock.json": "{}\n",
+            "tsconfig.json": "{}\n",
+            [`out/${SYNTH_OUTPUT_MARKER}`]: "",
+            "out/dev/plan.json": "{}\n",
+            ".kaptain.lock/pid": "1\n",
+            "namespaces/dev/.kaptain.lock/pid": "1\n",
         });
         expect(fingerprint(repo)).toEqual(before);
     });

@@ -7,7 +7,8 @@ import { isSecretInput } from "../../sdk/synth/engine";
 import { copyFixture, tempDir } from "../support/fixture";
 import { captured, COMMAND_TYPE, commandOf, INFRA_TYPE, runProgram } from "../support/program";
 
-const KUBECONFIG_CONTENT = "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user: {token: kube-token-not-for-logs}\n";
+const KUBECONFIG_CONTENT =
+    "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user: {token: kube-token-not-for-logs}\n";
 const root = tempDir();
 const repo = copyFixture(path.join(root, "repo"));
 // Folders helmfile never reads for the dev namespace.
@@ -23,14 +24,18 @@ beforeAll(async () => {
         const { Infrastructure } = await import("../../sdk");
         const { local } = await import("@pulumi/command");
         const cluster = new local.Command("cluster", { create: "true" });
-        new Infrastructure("geo", {
-            namespace: "dev",
-            workingDirectory: repo,
-            kubeconfig: pulumi.secret(KUBECONFIG_CONTENT),
-            helmfile: { environment: "dev", concurrency: 2 },
-            phases: { config: true, install: { syncArgs: ["--wait"] }, provision: true },
-            environment: { EXTRA: "value" },
-        }, { dependsOn: [cluster] });
+        new Infrastructure(
+            "geo",
+            {
+                namespace: "dev",
+                workingDirectory: repo,
+                kubeconfig: pulumi.secret(KUBECONFIG_CONTENT),
+                helmfile: { environment: "dev", concurrency: 2 },
+                phases: { config: true, install: { syncArgs: ["--wait"] }, provision: true },
+                environment: { EXTRA: "value" },
+            },
+            { dependsOn: [cluster] },
+        );
     });
 });
 
@@ -41,7 +46,9 @@ describe("resource graph", () => {
         const children = engine.resources.filter(r => r.parent === infra.urn);
         expect(children.map(r => `${r.type} ${r.name}`)).toEqual([
             "pulumi:providers:kubernetes geo-kubernetes",
-            `${COMMAND_TYPE} geo-config`, `${COMMAND_TYPE} geo-install`, `${COMMAND_TYPE} geo-provision`,
+            `${COMMAND_TYPE} geo-config`,
+            `${COMMAND_TYPE} geo-install`,
+            `${COMMAND_TYPE} geo-provision`,
         ]);
     });
 
@@ -72,10 +79,14 @@ describe("resource graph", () => {
 describe("helmfile command lines", () => {
     it("passes environment, selectors, concurrency and per-phase sync args", () => {
         const install = captured(commandOf(engine, "geo-install"));
-        expect(install.create).toContain("\nhelmfile --environment dev --selector action=install sync --concurrency 2 --skip-needs --wait || exit\n");
+        expect(install.create).toContain(
+            "\nhelmfile --environment dev --selector action=install sync --concurrency 2 --skip-needs --wait || exit\n",
+        );
         expect(install.delete).toContain("\nhelmfile --environment dev --selector action=install destroy || exit\n");
         const config = captured(commandOf(engine, "geo-config"));
-        expect(config.create).toContain("\nhelmfile --environment dev --selector action=config sync --concurrency 2 || exit\n");
+        expect(config.create).toContain(
+            "\nhelmfile --environment dev --selector action=config sync --concurrency 2 || exit\n",
+        );
         expect(config.delete).toContain("\nhelmfile --environment dev --selector action=config destroy || exit\n");
     });
 });
@@ -102,7 +113,11 @@ describe("environment and secrets", () => {
     it("passes the user's variables and a fingerprint entry per input group", () => {
         const env = captured(commandOf(engine, "geo-install")).environment;
         expect(env.EXTRA).toBe("value");
-        expect(Object.keys(env).filter(k => k.startsWith("KAPTAIN_INPUT_")).sort()).toEqual([
+        expect(
+            Object.keys(env)
+                .filter(k => k.startsWith("KAPTAIN_INPUT_"))
+                .sort(),
+        ).toEqual([
             "KAPTAIN_INPUT_charts_seed_data",
             "KAPTAIN_INPUT_configs_app",
             "KAPTAIN_INPUT_configs_tiles",

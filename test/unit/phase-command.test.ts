@@ -15,7 +15,12 @@ describe("phase Commands", () => {
     it("keep stdout and stderr encrypted in the state, and stream what the script lets out", async () => {
         const engine = await runProgram(async () => {
             const { Infrastructure } = await import("../../sdk");
-            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo, kubeconfig: KUBECONFIG, phases: { provision: true } });
+            new Infrastructure("geo", {
+                namespace: "dev",
+                workingDirectory: repo,
+                kubeconfig: KUBECONFIG,
+                phases: { provision: true },
+            });
         });
         for (const phase of ["config", "install", "provision"]) {
             const cmd = commandOf(engine, `geo-${phase}`);
@@ -30,7 +35,13 @@ describe("phase Commands", () => {
     it("follow `logging` and `protect`", async () => {
         const engine = await runProgram(async () => {
             const { Infrastructure } = await import("../../sdk");
-            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo, kubeconfig: KUBECONFIG, logging: "steps", protect: true });
+            new Infrastructure("geo", {
+                namespace: "dev",
+                workingDirectory: repo,
+                kubeconfig: KUBECONFIG,
+                logging: "steps",
+                protect: true,
+            });
         });
         const commands = engine.resources.filter(r => r.type === COMMAND_TYPE);
         expect(commands.map(c => c.name)).toEqual(["geo-config", "geo-install"]);
@@ -41,9 +52,11 @@ describe("phase Commands", () => {
     });
 
     it("reject an unknown `logging` before anything is registered", () => {
-        const err = errorOf(() => resolveInfrastructure({ namespace: "dev", workingDirectory: repo, logging: "verbose" as never }, root));
+        const err = errorOf(() =>
+            resolveInfrastructure({ namespace: "dev", workingDirectory: repo, logging: "verbose" as never }, root),
+        );
         expect(pulumi.InputPropertyError.isInstance(err)).toBe(true);
-        expect(err.message).toContain("`logging` must be one of all, stderr, steps, got \"verbose\"");
+        expect(err.message).toContain('`logging` must be one of all, stderr, steps, got "verbose"');
     });
 
     it.each([
@@ -70,7 +83,7 @@ describe("warnings", () => {
         });
         expect(engine.warnings).toEqual([
             `namespace 'prdo' has no folder namespaces/prdo/ in ${repo}: deploying the repository root without any ` +
-            "namespace overrides or hooks (kaptain's rule). Namespaces with a folder: dev, prod",
+                "namespace overrides or hooks (kaptain's rule). Namespaces with a folder: dev, prod",
         ]);
     });
 

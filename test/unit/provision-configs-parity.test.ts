@@ -20,7 +20,13 @@ const files = {
     rclone: path.join(FIXTURES, "parity-rclone.conf"),
 };
 
-type Manifest = { kind: string; type?: string; metadata: { name: string }; data?: Record<string, unknown>; stringData?: Record<string, unknown> };
+type Manifest = {
+    kind: string;
+    type?: string;
+    metadata: { name: string };
+    data?: Record<string, unknown>;
+    stringData?: Record<string, unknown>;
+};
 let rendered: Manifest[];
 let probe: Record<string, string>;
 let engine: Engine;
@@ -31,10 +37,15 @@ beforeAll(async () => {
     // What kaptain's make-config step does before helm runs.
     fs.mkdirSync(path.join(chart, ".kaptain"));
     fs.copyFileSync(files.rclone, path.join(chart, ".kaptain", "rclone.conf"));
-    const out = execFileSync(HELM_BINARY, ["template", "provision-configs", chart, "--namespace", NAMESPACE,
-        "-f", files.secret, "-f", files.values], { encoding: "utf8" });
+    const out = execFileSync(
+        HELM_BINARY,
+        ["template", "provision-configs", chart, "--namespace", NAMESPACE, "-f", files.secret, "-f", files.values],
+        { encoding: "utf8" },
+    );
     // Helm's YAML is 1.1, as is the reading of values on both sides.
-    const docs = YAML.parseAllDocuments(out, { version: "1.1" }).map(d => d.toJS() as Manifest).filter(Boolean);
+    const docs = YAML.parseAllDocuments(out, { version: "1.1" })
+        .map(d => d.toJS() as Manifest)
+        .filter(Boolean);
     probe = docs.find(d => d.metadata.name === "toyaml-probe")!.data as Record<string, string>;
     rendered = docs.filter(d => d.metadata.name !== "toyaml-probe");
 
@@ -50,8 +61,9 @@ beforeAll(async () => {
 });
 
 function registered(kind: string, name: string): RegisteredResource {
-    const found = engine.resources.find(r => r.type === `kubernetes:core/v1:${kind}` &&
-        (r.inputs.metadata as { name: string }).name === name);
+    const found = engine.resources.find(
+        r => r.type === `kubernetes:core/v1:${kind}` && (r.inputs.metadata as { name: string }).name === name,
+    );
     if (!found) throw new Error(`no ${kind} ${name} registered`);
     return found;
 }
@@ -63,8 +75,11 @@ function expected(prefix: string, key: string, value: unknown): string {
 
 describe("parity with helm template", () => {
     it("renders the three objects of the seed chart", () => {
-        expect(rendered.map(m => `${m.kind}/${m.metadata.name}`).sort())
-            .toEqual(["ConfigMap/geo-dev", "Secret/geo-dev", "Secret/rclone-config"]);
+        expect(rendered.map(m => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
+            "ConfigMap/geo-dev",
+            "Secret/geo-dev",
+            "Secret/rclone-config",
+        ]);
     });
 
     it("the namespace Secret matches: kind, name, namespace, type and every key and value", () => {

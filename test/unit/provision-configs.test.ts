@@ -10,9 +10,9 @@ import { commandOf, runProgram } from "../support/program";
 
 const root = tempDir();
 /** A kubeconfig file the component reads for its Kubernetes provider. */
-const KUBECONFIG_FILE = writeTree(root, { "kube/config.yaml": "apiVersion: v1\nkind: Config\n" }) && path.join(root, "kube/config.yaml");
+const KUBECONFIG_FILE =
+    writeTree(root, { "kube/config.yaml": "apiVersion: v1\nkind: Config\n" }) && path.join(root, "kube/config.yaml");
 const SECRET_VALUE = "fixture-admin-password-0001";
-
 
 describe("ProvisionConfigs resources", () => {
     let engine: Engine;
@@ -34,7 +34,12 @@ describe("ProvisionConfigs resources", () => {
 
     it("names children ${name}-<role>, parented to the component", () => {
         const component = engine.find("kaptain:index:ProvisionConfigs", "standalone")!;
-        expect(engine.resources.filter(r => r.parent === component.urn).map(r => `${r.type} ${r.name}`).sort()).toEqual([
+        expect(
+            engine.resources
+                .filter(r => r.parent === component.urn)
+                .map(r => `${r.type} ${r.name}`)
+                .sort(),
+        ).toEqual([
             "kubernetes:core/v1:ConfigMap standalone-namespace-configmap",
             "kubernetes:core/v1:Namespace standalone-namespace",
             "kubernetes:core/v1:Secret standalone-namespace-secret",
@@ -70,8 +75,9 @@ describe("ProvisionConfigs resources", () => {
         const secret = engine.find("kubernetes:core/v1:Secret", "geo-provision-configs-namespace-secret")!;
         expect(isSecretInput(secret, "stringData")).toBe(true);
         expect(secret.inputs.stringData).toEqual({ adminPassword: SECRET_VALUE, apiToken: "fixture-token-0002" });
-        expect(engine.find("kubernetes:core/v1:ConfigMap", "geo-provision-configs-namespace-configmap")!.inputs.data)
-            .toEqual({ domain: "example.test", replicas: "2" });
+        expect(
+            engine.find("kubernetes:core/v1:ConfigMap", "geo-provision-configs-namespace-configmap")!.inputs.data,
+        ).toEqual({ domain: "example.test", replicas: "2" });
         expect(engine.find("kubernetes:core/v1:Secret", "geo-provision-configs-rclone-config")).toBeDefined();
         // The config phase's helmfile creates the namespace (as with kaptain) before the
         // objects go into it; install needs them.
@@ -96,29 +102,49 @@ describe("modes next to a provision-configs chart", () => {
     });
 
     it("refuses to let the component and the chart own the same objects", () => {
-        const err = errorOf(() => resolveInfrastructure({
-            namespace: "dev", workingDirectory: chartRepo, provisionConfigs: { secretKey: "secret" },
-        }, root));
+        const err = errorOf(() =>
+            resolveInfrastructure(
+                {
+                    namespace: "dev",
+                    workingDirectory: chartRepo,
+                    provisionConfigs: { secretKey: "secret" },
+                },
+                root,
+            ),
+        );
         expect(err.message).toContain("`provisionConfigs` would create the namespace Secret");
         expect(err.message).toContain(path.join(chartRepo, "helmfile.yaml"));
     });
 
     it("allows both when told the chart no longer renders these objects", () => {
-        const resolved = resolveInfrastructure({
-            namespace: "dev", workingDirectory: chartRepo, provisionConfigs: { allowChartRelease: true },
-        }, root);
+        const resolved = resolveInfrastructure(
+            {
+                namespace: "dev",
+                workingDirectory: chartRepo,
+                provisionConfigs: { allowChartRelease: true },
+            },
+            root,
+        );
         expect(resolved.provisionConfigs?.secretFile).toBe("secret.yaml");
     });
 
     it("`false` turns the component off", () => {
-        const resolved = resolveInfrastructure({ namespace: "dev", workingDirectory: componentModeRepo(), provisionConfigs: false }, root);
+        const resolved = resolveInfrastructure(
+            { namespace: "dev", workingDirectory: componentModeRepo(), provisionConfigs: false },
+            root,
+        );
         expect(resolved.provisionConfigs).toBeUndefined();
     });
 
     it("explicit sources replace the ones found", () => {
-        const resolved = resolveInfrastructure({
-            namespace: "dev", workingDirectory: componentModeRepo(), provisionConfigs: { secret: { a: "b" } },
-        }, root);
+        const resolved = resolveInfrastructure(
+            {
+                namespace: "dev",
+                workingDirectory: componentModeRepo(),
+                provisionConfigs: { secret: { a: "b" } },
+            },
+            root,
+        );
         expect(resolved.provisionConfigs?.secretFile).toBeUndefined();
         expect(resolved.provisionConfigs?.rcloneConfigFile).toBe("namespaces/dev/rclone.conf");
     });
@@ -128,20 +154,21 @@ describe("bad input fails before anything is deployed", () => {
     const dir = writeTree(tempDir(), {
         "broken.yaml": "secret:\n  a: 1\n  b: [unclosed\n",
         "list.yaml": "secret:\n  - a\n  - b\n",
-        "badkey.yaml": "secret:\n  \"has space\": x\n  ok: y\n",
+        "badkey.yaml": 'secret:\n  "has space": x\n  ok: y\n',
         "top.yaml": "user: admin\npassword: p\n",
-        "values.yaml.gotmpl": "configKeys:\n  rev: {{ env \"REV\" }}\n",
+        "values.yaml.gotmpl": 'configKeys:\n  rev: {{ env "REV" }}\n',
         "nokeys.yaml": "other: 1\n",
         "namespaces/dev/secret.yaml": "secret:\n  from: namespace\n",
         "secret.yaml": "secret:\n  from: working\n",
     });
-    const resolve = (args: object) => resolveProvisionConfigs({ namespace: "dev", workingDirectory: dir, ...args }, root);
+    const resolve = (args: object) =>
+        resolveProvisionConfigs({ namespace: "dev", workingDirectory: dir, ...args }, root);
 
     it.each([
-        [{ secretFile: "missing.yaml" }, "`secretFile` names a file that does not exist: \"missing.yaml\""],
+        [{ secretFile: "missing.yaml" }, '`secretFile` names a file that does not exist: "missing.yaml"'],
         [{ secretFile: "broken.yaml" }, `broken.yaml:4: is not valid YAML`],
         [{ secretFile: "list.yaml" }, "list.yaml: `secret` must be a mapping, found a list"],
-        [{ secretFile: "badkey.yaml" }, "\"has space\" is not a valid Secret/ConfigMap key"],
+        [{ secretFile: "badkey.yaml" }, '"has space" is not a valid Secret/ConfigMap key'],
         [{ configKeysFile: "values.yaml.gotmpl" }, "is a Go template"],
         [{ configKeysFile: "nokeys.yaml" }, "nokeys.yaml has no top-level `configKeys` key"],
         [{ secretFile: "top.yaml", secret: {} }, "`secretFile` and `secret` are exclusive"],
@@ -154,18 +181,22 @@ describe("bad input fails before anything is deployed", () => {
 
     it("takes the whole file when it has no `secret` key", () => {
         const resolved = resolve({ secretFile: "top.yaml" });
-        return new Promise<void>(done => pulumi.output(resolved.secret!).apply(v => {
-            expect(v).toEqual({ user: "admin", password: "p" });
-            done();
-        }));
+        return new Promise<void>(done =>
+            pulumi.output(resolved.secret!).apply(v => {
+                expect(v).toEqual({ user: "admin", password: "p" });
+                done();
+            }),
+        );
     });
 
     it("resolves files in the namespace directory first, then the working directory", () => {
         const resolved = resolve({ secretFile: "secret.yaml" });
-        return new Promise<void>(done => pulumi.output(resolved.secret!).apply(v => {
-            expect(v).toEqual({ from: "namespace" });
-            done();
-        }));
+        return new Promise<void>(done =>
+            pulumi.output(resolved.secret!).apply(v => {
+                expect(v).toEqual({ from: "namespace" });
+                done();
+            }),
+        );
     });
 });
 
@@ -178,8 +209,11 @@ describe("providers", () => {
             const command = await import("@pulumi/command");
             const cluster = new k8s.Provider("cluster", { kubeconfig: "apiVersion: v1\n" });
             const local = new command.Provider("local", {});
-            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo, kubeconfig: KUBECONFIG_FILE },
-                { providers: [cluster, local] });
+            new Infrastructure(
+                "geo",
+                { namespace: "dev", workingDirectory: repo, kubeconfig: KUBECONFIG_FILE },
+                { providers: [cluster, local] },
+            );
         });
         const clusterUrn = engine.find("pulumi:providers:kubernetes", "cluster")!.urn;
         const localUrn = engine.find("pulumi:providers:command", "local")!.urn;

@@ -30,21 +30,32 @@ describe("construction-time checks", () => {
     });
 
     it("rejects a hooks file that does not exist", () => {
-        const err = errorOf(() => resolveInfrastructure({ namespace: "dev", workingDirectory: repo, hooks: "missing.sh" }, root));
-        expect(err.message).toContain("`hooks` names a file that does not exist: \"missing.sh\"");
+        const err = errorOf(() =>
+            resolveInfrastructure({ namespace: "dev", workingDirectory: repo, hooks: "missing.sh" }, root),
+        );
+        expect(err.message).toContain('`hooks` names a file that does not exist: "missing.sh"');
     });
 
     it("lists every problem at once", () => {
-        const err = errorOf(() => resolveInfrastructure({
-            namespace: "dev",
-            workingDirectory: repo,
-            hooks: "missing.sh",
-            phases: { install: { selectors: [] }, deploy: true } as never,
-            environment: { KAPTAIN_NAMESPACE: "x", "not valid": "y" },
-        }, root));
+        const err = errorOf(() =>
+            resolveInfrastructure(
+                {
+                    namespace: "dev",
+                    workingDirectory: repo,
+                    hooks: "missing.sh",
+                    phases: { install: { selectors: [] }, deploy: true } as never,
+                    environment: { KAPTAIN_NAMESPACE: "x", "not valid": "y" },
+                },
+                root,
+            ),
+        );
         expect(pulumi.InputPropertiesError.isInstance(err)).toBe(true);
         expect(err.errors!.map(e => e.propertyPath).sort()).toEqual([
-            "environment.KAPTAIN_NAMESPACE", "environment.not valid", "hooks", "phases.deploy", "phases.install.selectors",
+            "environment.KAPTAIN_NAMESPACE",
+            "environment.not valid",
+            "hooks",
+            "phases.deploy",
+            "phases.install.selectors",
         ]);
     });
 
