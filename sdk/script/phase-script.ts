@@ -43,55 +43,80 @@ export function renderPhaseScripts(spec: PhaseScriptSpec): PhaseScripts {
     return { create, update: create, delete: renderScript(spec, "delete") };
 }
 
+/** One step of a phase: the line of the plan at the top, and the script lines that do it. */
+interface Step {
+    readonly plan: string;
+    readonly lines: readonly string[];
+}
+
 function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete"): string {
     const action = operation === "create" ? spec.phase : PHASES[spec.phase].undo;
     const helmfileLine = operation === "create" ? syncArgv(spec.phase, spec.helmfile) : destroyArgv(spec.helmfile);
-    const steps =
+    const tools = ["helmfile", ...spec.hookTools];
+    const steps: Step[] = [
+        {
+            plan: `check that ${tools.join(", ")} ${tools.length > 1 ? "are" : "is"} on PATH and a kubeconfig is known`,
+            lines: [
+                `kaptain_require helmfile ${shQuote(spec.helmfile.binary)}`,
+                ...spec.hookTools.map(tool => `kaptain_require ${tool} ${tool}`),
+                "kaptain_kubeconfig",
+                "kaptain_preflight",
+            ],
+        },
         operation === "create"
+            ? {
+                  plan: "lock the namespace directory; remove a stale provision-configs/.kaptain",
+                  lines: ["kaptain_lock", "kaptain_clean_embed"],
+              }
+            : { plan: "lock the namespace directory", lines: ["kaptain_lock"] },
+        ...(operation === "create"
             ? [
-                  ...hookStep(spec, `pre-${action}`, true),
-                  ...hookStep(spec, "make-config", true),
-                  "kaptain_copy_rclone_conf",
-                  `kaptain_step ${shQuote("helmfile sync")}`,
-                  helmfileCall(helmfileLine),
-                  ...hookStep(spec, `post-${action}`, true),
+                  hookStep(spec, `pre-${action}`, true),
+                  hookStep(spec, "make-config", true),
+                  {
+                      plan: "copy rclone.conf into provision-configs/.kaptain, if there is one",
+                      lines: ["kaptain_copy_rclone_conf"],
+                  },
+                  helmfileStep("helmfile sync", helmfileLine),
+                  hookStep(spec, `post-${action}`, true),
               ]
             : [
                   // delete runs from state, maybe long after the repository changed: a hooks
                   // file removed since then must not block the uninstall.
-                  ...hookStep(spec, `pre-${action}`, false),
-                  `kaptain_step ${shQuote("helmfile destroy")}`,
-                  helmfileCall(helmfileLine),
-                  ...hookStep(spec, `post-${action}`, false),
-              ];
-
-    const preflight = [
-        `kaptain_require helmfile ${shQuote(spec.helmfile.binary)}`,
-        ...spec.hookTools.map(tool => `kaptain_require ${tool} ${tool}`),
-        "kaptain_kubeconfig",
-        "kaptain_preflight",
-        "kaptain_lock",
-        ...(operation === "create" ? ["kaptain_clean_embed"] : []),
+                  hookStep(spec, `pre-${action}`, false),
+                  helmfileStep("helmfile destroy", helmfileLine),
+                  hookStep(spec, `post-${action}`, false),
+              ]
+        ).filter((step): step is Step => step !== undefined),
     ];
 
-    return [
+    const header = [
         `# pulumi-kaptain: ${action} (${spec.phase} phase, ${operation === "create" ? "create/update" : "delete"}) ` +
             `of namespace ${spec.namespace}`,
-        "# Runs with bash in the namespace directory; every step prints a `kaptain:` line, and",
-        "# the trap removes provision-configs/.kaptain and the temporary folder, on failure too.",
+        "# Runs with bash in the namespace directory. The plan:",
+        ...steps.map((step, i) => `#   ${i + 1}. ${step.plan}`),
+        "# Each step prints `kaptain: <action>: <step>` on stderr. On every exit a trap removes",
+        "# provision-configs/.kaptain, the lock and the temporary folder, and names the failed step.",
+        "# The helpers follow; the steps themselves are at the end of the script, from line LINE.",
         "set -eo pipefail",
         "",
         helpersSource().trimEnd(),
         "",
-        `# --- ${action} ${"-".repeat(Math.max(3, 72 - action.length))}`,
+        `# --- ${action}: the steps ${"-".repeat(Math.max(3, 60 - action.length))}`,
+    ];
+    const body = [
         `kaptain_init ${shJoin([action, spec.namespace, spec.workingFromNamespace])}`,
         `kaptain_output ${spec.logging}`,
-        ...preflight,
-        "",
-        ...steps,
+        ...steps.flatMap(step => ["", ...step.lines]),
         "kaptain_finish",
         "",
-    ].join("\n");
+    ];
+    const firstStepLine = header.join("\n").split("\n").length + 1;
+    return [...header, ...body].join("\n").replace("from line LINE.", `from line ${firstStepLine}.`);
+}
+
+function helmfileStep(name: string, argv: readonly string[]): Step {
+    return { plan: shJoin(argv), lines: [`kaptain_step ${shQuote(name)}`, helmfileCall(argv)] };
 }
 
 /**
@@ -107,15 +132,18 @@ function helmfileCall(argv: readonly string[]): string {
  * set or `declare` stays global; `kaptain_after_hook` then restores errexit, the
  * working directory and the trap, and stops on a failed last command.
  */
-function hookStep(spec: PhaseScriptSpec, hook: string, required: boolean): string[] {
+function hookStep(spec: PhaseScriptSpec, hook: string, required: boolean): Step | undefined {
     if (spec.hooksFile === undefined) {
-        return [];
+        return undefined;
     }
     const file = shQuote(spec.hooksFile);
     const source = `source ${file} ${shQuote(hook)}`;
-    return [
-        `kaptain_step ${shQuote(`${hook} hook`)}`,
-        required ? source : `if [ -f ${file} ]; then ${source}; fi`,
-        'kaptain_after_hook "$?"',
-    ];
+    return {
+        plan: `source ${spec.hooksFile} ${hook}${required ? "" : " (if the file still exists)"}`,
+        lines: [
+            `kaptain_step ${shQuote(`${hook} hook`)}`,
+            required ? source : `if [ -f ${file} ]; then ${source}; fi`,
+            'kaptain_after_hook "$?"',
+        ],
+    };
 }

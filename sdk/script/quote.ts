@@ -7,10 +7,47 @@ export function shQuote(word: string): string {
     if (word !== "" && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) {
         return word;
     }
-    return `'${word.replace(/'/g, `'\\''`)}'`;
+    return quoted(word);
 }
 
-/** Quotes every word of a command line and joins them with spaces. */
+/**
+ * Quotes every word of a command line and joins them with spaces. The first word is
+ * the command: bare, `NAME=value` would be read as an assignment and a reserved word
+ * such as `time` or `if` as syntax, so those are quoted too.
+ */
 export function shJoin(words: readonly string[]): string {
-    return words.map(shQuote).join(" ");
+    return words.map((word, i) => (i === 0 && readsAsSyntax(word) ? quoted(word) : shQuote(word))).join(" ");
+}
+
+const RESERVED = new Set([
+    "!",
+    "case",
+    "coproc",
+    "do",
+    "done",
+    "elif",
+    "else",
+    "esac",
+    "fi",
+    "for",
+    "function",
+    "if",
+    "in",
+    "select",
+    "then",
+    "time",
+    "until",
+    "while",
+    "{",
+    "}",
+    "[[",
+    "]]",
+]);
+
+function readsAsSyntax(command: string): boolean {
+    return RESERVED.has(command) || /^[A-Za-z_][A-Za-z0-9_]*\+?=/.test(command);
+}
+
+function quoted(word: string): string {
+    return `'${word.replace(/'/g, `'\\''`)}'`;
 }

@@ -89,6 +89,7 @@ describe("dev and prod plans", () => {
         expect(prodLines).toHaveLength(devLines.length);
         expect(prodLines.filter((line, i) => line !== devLines[i])).toEqual([
             "# pulumi-kaptain: install (install phase, create/update) of namespace prod",
+            "#   6. helmfile --environment prod --file ../../helmfile.yaml.gotmpl --kube-context prod --selector action=install sync --concurrency 2 --skip-needs",
             "kaptain_init install prod ../..",
             "helmfile --environment prod --file ../../helmfile.yaml.gotmpl --kube-context prod --selector action=install sync --concurrency 2 --skip-needs || exit",
         ]);

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { infrastructureArgsFromConfig } from "../../sdk/config";
+import { outputValue } from "../support/program";
 
 /** Reads the args from the given `kaptain:*` config, as a stack would pass it. */
 function read(config: Record<string, unknown>, secretKeys: string[] = []) {
@@ -20,15 +21,6 @@ function messageOf(fn: () => unknown): string {
         return (err as Error).message;
     }
     throw new Error("expected an error");
-}
-
-function value<T>(output: pulumi.Input<T>): Promise<{ value: T; secret: boolean }> {
-    const o = pulumi.output(output);
-    return new Promise(resolve =>
-        o.apply(async v => {
-            resolve({ value: v as T, secret: await (o as unknown as { isSecret: Promise<boolean> }).isSecret });
-        }),
-    );
 }
 
 describe("stack config", () => {
@@ -90,6 +82,8 @@ describe("stack config", () => {
     it("lists every problem at once", () => {
         const message = messageOf(() => read({ namespace: "dev", hooks: 3, helmfile: { concurrency: "x" } }));
         expect(message).toContain("2 invalid arguments");
+        expect(message).toContain("`kaptain:hooks` must be a file name or false, got 3");
+        expect(message).toContain('`kaptain:helmfile.concurrency` must be a whole number >= 0, got "x"');
     });
 
     it("reads the kubeconfig and the secret map as Pulumi secrets", async () => {
@@ -97,9 +91,9 @@ describe("stack config", () => {
             "kubeconfig",
             "secret",
         ]);
-        expect(await value(args.kubeconfig!)).toEqual({ value: "apiVersion: v1\n", secret: true });
+        expect(await outputValue(args.kubeconfig!)).toEqual({ value: "apiVersion: v1\n", secret: true });
         const pc = args.provisionConfigs as { secret: pulumi.Input<Record<string, unknown>> };
-        expect(await value(pc.secret)).toEqual({ value: { password: "p" }, secret: true });
+        expect(await outputValue(pc.secret)).toEqual({ value: { password: "p" }, secret: true });
     });
 
     it("turns ProvisionConfigs off with provisionConfigs.enabled: false", () => {

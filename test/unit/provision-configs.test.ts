@@ -6,7 +6,7 @@ import { resolveProvisionConfigs } from "../../sdk/provision-configs";
 import type { Engine } from "../../sdk/synth/engine";
 import { isSecretInput } from "../../sdk/synth/engine";
 import { componentModeRepo, copyFixture, errorOf, tempDir, writeTree } from "../support/fixture";
-import { commandOf, runProgram } from "../support/program";
+import { commandOf, outputValue, runProgram } from "../support/program";
 
 const root = tempDir();
 /** A kubeconfig file the component reads for its Kubernetes provider. */
@@ -179,24 +179,14 @@ describe("bad input fails before anything is deployed", () => {
         expect(err.message).toContain(message);
     });
 
-    it("takes the whole file when it has no `secret` key", () => {
+    it("takes the whole file when it has no `secret` key", async () => {
         const resolved = resolve({ secretFile: "top.yaml" });
-        return new Promise<void>(done =>
-            pulumi.output(resolved.secret!).apply(v => {
-                expect(v).toEqual({ user: "admin", password: "p" });
-                done();
-            }),
-        );
+        expect(await outputValue(resolved.secret!)).toEqual({ value: { user: "admin", password: "p" }, secret: true });
     });
 
-    it("resolves files in the namespace directory first, then the working directory", () => {
+    it("resolves files in the namespace directory first, then the working directory", async () => {
         const resolved = resolve({ secretFile: "secret.yaml" });
-        return new Promise<void>(done =>
-            pulumi.output(resolved.secret!).apply(v => {
-                expect(v).toEqual({ from: "namespace" });
-                done();
-            }),
-        );
+        expect((await outputValue(resolved.secret!)).value).toEqual({ from: "namespace" });
     });
 });
 

@@ -2,8 +2,8 @@ import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { destroyArgv, HelmfileInvocation, syncArgv } from "../../sdk/script/helmfile";
 import { toolsUsedByHooks } from "../../sdk/script/helpers";
+import { PHASE_ORDER } from "../../sdk/phases";
 import { renderPhaseScripts } from "../../sdk/script/phase-script";
-import { shJoin, shQuote } from "../../sdk/script/quote";
 
 const base: HelmfileInvocation = {
     binary: "helmfile",
@@ -64,22 +64,6 @@ describe("helmfile argv", () => {
     });
 });
 
-describe("quoting", () => {
-    it.each(["plain", "with space", "$(touch pwned)", "it's", "`id`", "a\nb", "*", ""])(
-        "round-trips %j through sh",
-        word => {
-            const out = spawnSync("sh", ["-c", `printf '%s' ${shQuote(word)}`], { encoding: "utf8" });
-            expect(out.stdout).toBe(word);
-        },
-    );
-
-    it("leaves safe words bare so scripts stay readable", () => {
-        expect(shJoin(["helmfile", "--selector", "action=install", "../../helmfile.yaml"])).toBe(
-            "helmfile --selector action=install ../../helmfile.yaml",
-        );
-    });
-});
-
 describe("generated scripts", () => {
     const spec = {
         phase: "install" as const,
@@ -91,27 +75,43 @@ describe("generated scripts", () => {
         logging: "stderr" as const,
     };
 
-    it("pass shellcheck", () => {
-        const scripts = renderPhaseScripts(spec);
-        for (const script of [scripts.create, scripts.delete]) {
-            const out = spawnSync("shellcheck", ["-s", "bash", "-e", "SC1091", "-"], {
-                input: script,
-                encoding: "utf8",
-            });
-            expect(out.stdout).toBe("");
-            expect(out.status).toBe(0);
+    /** The readable parts of a script: its plan (the header) and its steps (the end). */
+    function readable(script: string): string {
+        const header = script.slice(0, script.indexOf("set -eo pipefail"));
+        const steps = script.slice(script.indexOf("\n# --- "));
+        return `${header}[helpers.sh]${steps}`;
+    }
+
+    const combinations = PHASE_ORDER.flatMap(phase =>
+        (["create", "delete"] as const).flatMap(operation => [true, false].map(hooks => ({ phase, operation, hooks }))),
+    );
+
+    it.each(combinations)("$phase $operation, hooks $hooks: pass shellcheck and read as the snapshot", c => {
+        const scripts = renderPhaseScripts({
+            ...spec,
+            phase: c.phase,
+            hooksFile: c.hooks ? "./hooks.sh" : undefined,
+            hookTools: c.hooks ? ["rclone", "tar", "gzip"] : [],
+            helmfile: { ...spec.helmfile, selectors: [`action=${c.phase}`] },
+        });
+        const script = scripts[c.operation];
+        const out = spawnSync("shellcheck", ["-s", "bash", "-e", "SC1091", "-"], { input: script, encoding: "utf8" });
+        expect(out.stdout).toBe("");
+        expect(out.status).toBe(0);
+        expect(readable(script)).toMatchSnapshot();
+        if (c.operation === "create") {
+            expect(scripts.update).toBe(script);
         }
+    });
+
+    it("point the plan at the line where the steps start", () => {
+        const script = renderPhaseScripts(spec).create;
+        const line = Number(/from line (\d+)\./.exec(script)![1]);
+        expect(script.split("\n")[line - 1]).toBe("kaptain_init install dev ../..");
     });
 
     it("quote a binary path with spaces", () => {
         expect(renderPhaseScripts(spec).create).toContain("\n'/opt/my tools/helmfile' --selector action=install sync");
-    });
-
-    it("leave hooks out when there are none", () => {
-        const body = renderPhaseScripts({ ...spec, hooksFile: undefined }).create.split("# --- install")[1];
-        expect(body).toContain("kaptain_init install dev ../..");
-        expect(body).not.toContain("source ");
-        expect(body).not.toContain("hook'");
     });
 
     it("detect the tools a hooks file needs", () => {
