@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { DEFAULTS } from "./defaults";
 
 /**
  * The input fingerprint of one namespace: what helmfile can read for it, summarised as
@@ -155,7 +156,7 @@ export function fingerprintRepository(options: FingerprintOptions): FingerprintG
     const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
     const digests = files.map(file => digestFile(file, buffer));
     const secretNames = new Set(options.secretFiles ?? DEFAULT_SECRET_FILES);
-    const maxGroups = options.maxGroups ?? 400;
+    const maxGroups = options.maxGroups ?? DEFAULTS.fingerprintMaxGroups;
 
     const build = (depth: number): FingerprintGroup[] => {
         const groups = new Map<string, { hash: ReturnType<typeof createHash>; files: number; secret: boolean }>();

@@ -1,13 +1,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { DEFAULTS } from "./defaults";
 import { ArgProblem, problem, throwIfProblems } from "./errors";
 import * as k8s from "@pulumi/kubernetes";
 import { FingerprintError, FingerprintGroup, fingerprintEntries, fingerprintRepository } from "./fingerprint";
 import { clusterProvider, kubeconfigForScript } from "./kubeconfig";
 import { namespaceProblem, RepositoryLayout, resolveLayout } from "./layout";
-import { createPhaseCommand, defaultSelectors, Phase } from "./phase";
-import { isPhaseName, PHASE_ORDER, PhaseName } from "./phases";
+import { createPhaseCommand, Phase } from "./phase";
+import { isPhaseName, PHASE_ORDER, PHASES, PhaseName } from "./phases";
 import { namespaceResource, ProvisionConfigs, ProvisionConfigsArgs } from "./provision-configs";
 import { toolsUsedByHooks } from "./script/helpers";
 import { PHASE_LOGGING, PhaseLogging } from "./script/phase-script";
@@ -73,9 +74,6 @@ export type PhaseSetting = boolean | PhaseOptions;
 /** Which phases run. */
 export type PhasesArgs = { readonly [P in PhaseName]?: PhaseSetting };
 
-/** The phases that run when `phases` does not say otherwise. Provision is optional in kaptain. */
-export const DEFAULT_PHASES: Readonly<Record<PhaseName, boolean>> = { config: true, install: true, provision: false };
-
 export interface InfrastructureArgs {
     /**
      * The Kubernetes namespace, a DNS-1123 label. Selects `namespaces/<namespace>` as the
@@ -102,7 +100,7 @@ export interface InfrastructureArgs {
      * @default `hooks.sh` in the namespace directory when it exists
      */
     readonly hooks?: string | false;
-    /** Which phases run, each `true`, `false` or its options. @default {@link DEFAULT_PHASES} */
+    /** Which phases run, each `true`, `false` or its options. @default `{ config: true, install: true, provision: false }` (provision is optional in kaptain) */
     readonly phases?: PhasesArgs;
     /**
      * Extra environment variables for hooks and helmfile (for `requiredEnv` in templates).
@@ -171,10 +169,27 @@ export type InfrastructureProvisionConfigs = Omit<
     readonly allowChartRelease?: boolean;
 };
 
-/** Plain arguments after defaults and construction-time checks. */
+/** One enabled phase, every default applied. */
+export interface ResolvedPhase {
+    readonly name: PhaseName;
+    readonly selectors: readonly string[];
+    readonly concurrency: pulumi.Input<number>;
+    readonly syncArgs: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+/** How helmfile is called, every default applied (`file` is in the layout). */
+export interface ResolvedHelmfile {
+    readonly binary: pulumi.Input<string>;
+    readonly environment?: pulumi.Input<string>;
+    readonly kubeContext?: pulumi.Input<string>;
+    readonly extraArgs: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+/** The arguments after defaults and construction-time checks: nothing left to default. */
 export interface ResolvedInfrastructure {
     readonly layout: RepositoryLayout;
-    readonly phases: ReadonlyArray<{ readonly name: PhaseName; readonly options: PhaseOptions }>;
+    readonly phases: readonly ResolvedPhase[];
+    readonly helmfile: ResolvedHelmfile;
     readonly hookTools: readonly string[];
     /** The ProvisionConfigs to create, or undefined for none. */
     readonly provisionConfigs?: ProvisionConfigsArgs;
@@ -201,7 +216,8 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
         throwIfProblems("Infrastructure", [nsProblem]);
     }
 
-    const phaseSettings = { ...DEFAULT_PHASES, ...(args.phases ?? {}) };
+    const phaseSettings: PhasesArgs = { ...DEFAULTS.phases, ...(args.phases ?? {}) };
+    const helmfileArgs = args.helmfile ?? {};
     for (const key of Object.keys(args.phases ?? {})) {
         if (!isPhaseName(key)) {
             problems.push(problem(`phases.${key}`, `is not a phase: expected one of ${PHASE_ORDER.join(", ")}`));
@@ -232,7 +248,14 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
                 ),
             );
         }
-        return [{ name, options }];
+        return [
+            {
+                name,
+                selectors: options.selectors ?? PHASES[name].selectors,
+                concurrency: options.concurrency ?? helmfileArgs.concurrency ?? DEFAULTS.helmfile.concurrency,
+                syncArgs: options.syncArgs ?? [],
+            },
+        ];
     });
 
     for (const key of Object.keys(args.environment ?? {})) {
@@ -275,7 +298,7 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
 
     const { layout, problems: layoutProblems } = resolveLayout({
         namespace: args.namespace,
-        workingDirectory: args.workingDirectory ?? ".",
+        workingDirectory: args.workingDirectory ?? DEFAULTS.workingDirectory,
         programDirectory,
         hooks: args.hooks,
         helmfileFile: args.helmfile?.file,
@@ -313,10 +336,16 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
         phases,
         hookTools: toolsUsedByHooks(hooksText),
         provisionConfigs,
-        createNamespace: args.createNamespace ?? false,
-        deleteNamespace: args.deleteNamespace ?? false,
-        protect: args.protect ?? false,
-        logging: args.logging ?? "stderr",
+        helmfile: {
+            binary: helmfileArgs.binary ?? DEFAULTS.helmfile.binary,
+            environment: helmfileArgs.environment,
+            kubeContext: helmfileArgs.kubeContext,
+            extraArgs: helmfileArgs.extraArgs ?? [...DEFAULTS.helmfile.extraArgs],
+        },
+        createNamespace: args.createNamespace ?? DEFAULTS.createNamespace,
+        deleteNamespace: args.deleteNamespace ?? DEFAULTS.deleteNamespace,
+        protect: args.protect ?? DEFAULTS.protect,
+        logging: args.logging ?? DEFAULTS.logging,
         warnings: layoutWarnings(layout!),
         fingerprint,
     };
@@ -534,12 +563,11 @@ export function buildInfrastructure(
     opts: pulumi.ComponentResourceOptions,
 ): BuiltInfrastructure {
     const { layout } = resolved;
-    const helmfile = args.helmfile ?? {};
     // One cluster: the native objects use the kubeconfig and context the scripts get.
     const kubernetesProvider = clusterProvider(
         name,
         parent,
-        { kubeconfig: args.kubeconfig, context: helmfile.kubeContext },
+        { kubeconfig: args.kubeconfig, context: resolved.helmfile.kubeContext },
         programDirectory,
     );
     const k8sOptions = kubernetesProvider !== undefined ? { provider: kubernetesProvider } : {};
@@ -574,11 +602,11 @@ export function buildInfrastructure(
     if (!resolved.phases.some(p => p.name === "config")) {
         addProvisionConfigs();
     }
-    for (const { name: phase, options } of resolved.phases) {
+    for (const phase of resolved.phases) {
         const created = createPhaseCommand(
             name,
             {
-                phase,
+                phase: phase.name,
                 namespace: layout.namespace,
                 commandDirectory: layout.commandDirectory,
                 workingFromNamespace: layout.workingFromNamespace,
@@ -587,14 +615,11 @@ export function buildInfrastructure(
                 environment,
                 logging: resolved.logging,
                 helmfile: {
-                    binary: helmfile.binary ?? "helmfile",
-                    environment: helmfile.environment,
+                    ...resolved.helmfile,
                     file: layout.helmfileFile,
-                    kubeContext: helmfile.kubeContext,
-                    selectors: options.selectors ?? defaultSelectors(phase),
-                    concurrency: options.concurrency ?? helmfile.concurrency ?? 4,
-                    extraArgs: helmfile.extraArgs ?? [],
-                    syncArgs: options.syncArgs ?? [],
+                    selectors: phase.selectors,
+                    concurrency: phase.concurrency,
+                    syncArgs: phase.syncArgs,
                 },
             },
             {
@@ -603,9 +628,9 @@ export function buildInfrastructure(
                 ...(resolved.protect ? { protect: true } : {}),
             },
         );
-        phases[phase] = created;
+        phases[phase.name] = created;
         previous = created.command;
-        if (phase === "config") {
+        if (phase.name === "config") {
             addProvisionConfigs();
         }
     }

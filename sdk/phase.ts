@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { PHASES, PhaseName } from "./phases";
+import { PhaseName } from "./phases";
 import { HelmfileInvocation } from "./script/helmfile";
 import { INTERPRETER, PhaseLogging, PhaseScripts, renderPhaseScripts } from "./script/phase-script";
 
@@ -153,9 +153,4 @@ export function createPhaseCommand(
     );
 
     return { name: args.phase, command: cmd, scripts };
-}
-
-/** The selectors a phase uses unless the user gives others. */
-export function defaultSelectors(phase: PhaseName): readonly string[] {
-    return PHASES[phase].selectors;
 }

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { DEFAULTS } from "./defaults";
 import { ArgProblem, problem, throwIfProblems } from "./errors";
 import { findInRepository, namespaceDirectoryOf, namespaceProblem } from "./layout";
 import { describe, isMapping, readValuesFile, renderData, Values, ValuesFileError } from "./values";
@@ -175,7 +176,7 @@ export function resolveProvisionConfigs(
     if (nsProblem !== undefined) {
         throwIfProblems("ProvisionConfigs", [nsProblem]);
     }
-    const workingDirectory = path.resolve(programDirectory, args.workingDirectory ?? ".");
+    const workingDirectory = path.resolve(programDirectory, args.workingDirectory ?? DEFAULTS.workingDirectory);
     const dirs = { workingDirectory, namespaceDirectory: namespaceDirectoryOf(workingDirectory, args.namespace) };
 
     for (const [a, b] of [
@@ -192,7 +193,16 @@ export function resolveProvisionConfigs(
     if (args.secretFile !== undefined) {
         const file = locate("secretFile", args.secretFile, dirs, problems);
         const values = file !== undefined ? readValues("secretFile", file, problems) : undefined;
-        const picked = values && mappingUnder("secretFile", file!, values, args.secretKey ?? "secret", false, problems);
+        const picked =
+            values &&
+            mappingUnder(
+                "secretFile",
+                file!,
+                values,
+                args.secretKey ?? DEFAULTS.provisionConfigs.secretKey,
+                false,
+                problems,
+            );
         if (picked !== undefined) {
             secret = pulumi.secret(renderChecked("secretFile", file!, picked, problems));
         }
@@ -225,8 +235,8 @@ export function resolveProvisionConfigs(
     throwIfProblems("ProvisionConfigs", problems);
     return {
         namespace: args.namespace,
-        createNamespace: args.createNamespace ?? false,
-        deleteNamespace: args.deleteNamespace ?? false,
+        createNamespace: args.createNamespace ?? DEFAULTS.createNamespace,
+        deleteNamespace: args.deleteNamespace ?? DEFAULTS.deleteNamespace,
         secret,
         configKeys,
         rcloneConfig,
