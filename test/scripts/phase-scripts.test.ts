@@ -148,8 +148,9 @@ describe("install create", () => {
     });
 
     it("gives hooks kaptain's variables, with the real directories", () => {
-        run(commands.install, "create");
+        expect(run(commands.install, "create").status).toBe(0);
         const realNs = fs.realpathSync(nsDir);
+        expect(hookCalls()).toHaveLength(3);
         for (const call of hookCalls()) {
             expect(call).toMatchObject({
                 namespace: "dev",
@@ -258,11 +259,15 @@ describe("install create", () => {
     });
 
     it("removes a stale provision-configs/.kaptain left by an interrupted run", () => {
-        const stale = path.join(nsDir, "provision-configs", ".kaptain", "stale");
-        fs.mkdirSync(stale, { recursive: true });
-        run(commands.install, "create");
-        expect(Object.keys(readTree(path.join(record, "call-1", "kaptain")))).not.toContain("stale/x");
-        expect(fs.existsSync(path.join(record, "call-1", "kaptain", "stale"))).toBe(false);
+        const stale = path.join(nsDir, "provision-configs", ".kaptain", "stale", "x");
+        fs.mkdirSync(path.dirname(stale), { recursive: true });
+        fs.writeFileSync(stale, "left over\n");
+        expect(run(commands.install, "create").status).toBe(0);
+        // What helmfile saw: this run's embedded configs, nothing of the interrupted one.
+        const seen = Object.keys(readTree(path.join(record, "call-1", "kaptain")));
+        expect(seen).toContain("app/a.conf");
+        expect(seen).not.toContain("stale/x");
+        expectCleanedUp();
     });
 });
 
@@ -317,8 +322,9 @@ describe("delete", () => {
 
 describe("hostile paths", () => {
     it("never executes a command substitution found in a path", () => {
-        run(commands.install, "create");
-        run(commands.install, "delete");
+        expect(repo).toContain("$(touch pwned)");
+        expect(run(commands.install, "create").status).toBe(0);
+        expect(run(commands.install, "delete").status).toBe(0);
         const pwned = spawnSync("find", [root, programDirectory, "-maxdepth", "4", "-name", "pwned"], {
             encoding: "utf8",
         });

@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { Engine, RegisteredResource, startEngine } from "../../sdk/synth/engine";
 
 export const COMMAND_TYPE = "command:local:Command";
@@ -8,6 +9,18 @@ export const INFRA_TYPE = "kaptain:index:Infrastructure";
  * Runs `program` under Pulumi's mocks and returns what it registered. A fresh engine per
  * test file: vitest runs each file in its own process.
  */
+/** Runs a program of one Infrastructure, `geo` unless named otherwise, and returns what it registered. */
+export async function runInfrastructure(
+    args: import("../../sdk").InfrastructureArgs,
+    opts: import("@pulumi/pulumi").ComponentResourceOptions = {},
+    name = "geo",
+): Promise<Engine> {
+    return runProgram(async () => {
+        const { Infrastructure } = await import("../../sdk");
+        new Infrastructure(name, args, opts);
+    });
+}
+
 export async function runProgram(
     program: () => void | Promise<void>,
     options: { stack?: string } = {},
@@ -77,4 +90,17 @@ export async function programFailures(program: () => void | Promise<void>): Prom
         }
     }
     return failures;
+}
+
+/**
+ * An Output's value and secrecy, for assertions made outside `apply` (an assertion that
+ * fails inside `apply` shows up as a timeout, not as the failure).
+ */
+export function outputValue<T>(output: pulumi.Input<T>): Promise<{ value: T; secret: boolean }> {
+    const o = pulumi.output(output);
+    return new Promise(resolve =>
+        o.apply(async v => {
+            resolve({ value: v as T, secret: await (o as unknown as { isSecret: Promise<boolean> }).isSecret });
+        }),
+    );
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { Engine, RegisteredResource } from "../../sdk/synth/engine";
 import { isSecretInput } from "../../sdk/synth/engine";
 import { componentModeRepo, tempDir, writeTree } from "../support/fixture";
-import { commandOf, programFailures, runProgram } from "../support/program";
+import { commandOf, programFailures, runProgram, runInfrastructure } from "../support/program";
 
 const PROD_KUBECONFIG = "apiVersion: v1\nkind: Config\ncurrent-context: prod\n# prod-cluster-token-0004\n";
 const root = tempDir();
@@ -26,15 +26,12 @@ function providerRef(engine: Engine, name: string): string {
 
 describe("the Kubernetes provider of the native objects", () => {
     it("is built from the phases' kubeconfig and context, kept secret, and every object uses it", async () => {
-        const engine = await runProgram(async () => {
-            const { Infrastructure } = await import("../../sdk");
-            new Infrastructure("geo", {
-                namespace: "dev",
-                workingDirectory: repo,
-                kubeconfig: kubeconfigFile,
-                helmfile: { kubeContext: "prod" },
-                createNamespace: true,
-            });
+        const engine = await runInfrastructure({
+            namespace: "dev",
+            workingDirectory: repo,
+            kubeconfig: kubeconfigFile,
+            helmfile: { kubeContext: "prod" },
+            createNamespace: true,
         });
         const provider = engine.find("pulumi:providers:kubernetes", "geo-kubernetes")!;
         expect(provider.parent).toBe(engine.find("kaptain:index:Infrastructure", "geo")!.urn);
@@ -65,13 +62,10 @@ describe("the Kubernetes provider of the native objects", () => {
         const saved = process.env.HOME;
         process.env.HOME = home;
         try {
-            const engine = await runProgram(async () => {
-                const { Infrastructure } = await import("../../sdk");
-                new Infrastructure("geo", {
-                    namespace: "dev",
-                    workingDirectory: repo,
-                    kubeconfig: "~/.kube/config.yaml",
-                });
+            const engine = await runInfrastructure({
+                namespace: "dev",
+                workingDirectory: repo,
+                kubeconfig: "~/.kube/config.yaml",
             });
             expect(engine.find("pulumi:providers:kubernetes", "geo-kubernetes")!.inputs.kubeconfig).toBe(
                 PROD_KUBECONFIG,
@@ -82,13 +76,10 @@ describe("the Kubernetes provider of the native objects", () => {
     });
 
     it("is built from a context alone, the kubeconfig staying ambient", async () => {
-        const engine = await runProgram(async () => {
-            const { Infrastructure } = await import("../../sdk");
-            new Infrastructure("geo", {
-                namespace: "dev",
-                workingDirectory: repo,
-                helmfile: { kubeContext: "staging" },
-            });
+        const engine = await runInfrastructure({
+            namespace: "dev",
+            workingDirectory: repo,
+            helmfile: { kubeContext: "staging" },
         });
         const provider = engine.find("pulumi:providers:kubernetes", "geo-kubernetes")!;
         expect(provider.inputs.context).toBe("staging");
@@ -99,10 +90,7 @@ describe("the Kubernetes provider of the native objects", () => {
     });
 
     it("is not created without a kubeconfig or a context: objects and scripts both use the ambient kubeconfig", async () => {
-        const engine = await runProgram(async () => {
-            const { Infrastructure } = await import("../../sdk");
-            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo });
-        });
+        const engine = await runInfrastructure({ namespace: "dev", workingDirectory: repo });
         expect(engine.resources.filter(r => r.type === "pulumi:providers:kubernetes")).toEqual([]);
         expect(kubernetesObjects(engine).length).toBeGreaterThan(0);
         for (const r of kubernetesObjects(engine)) {
@@ -141,10 +129,7 @@ describe("the Kubernetes provider of the native objects", () => {
 
 describe("the namespace", () => {
     it("is left to the config phase's helmfile by default, and the objects follow that phase", async () => {
-        const engine = await runProgram(async () => {
-            const { Infrastructure } = await import("../../sdk");
-            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo });
-        });
+        const engine = await runInfrastructure({ namespace: "dev", workingDirectory: repo });
         expect(engine.resources.filter(r => r.type === "kubernetes:core/v1:Namespace")).toEqual([]);
         const config = commandOf(engine, "geo-config");
         for (const r of kubernetesObjects(engine)) {
@@ -153,10 +138,7 @@ describe("the namespace", () => {
     });
 
     it("with createNamespace, comes first and stays in the cluster when Pulumi deletes it", async () => {
-        const engine = await runProgram(async () => {
-            const { Infrastructure } = await import("../../sdk");
-            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo, createNamespace: true });
-        });
+        const engine = await runInfrastructure({ namespace: "dev", workingDirectory: repo, createNamespace: true });
         const ns = engine.find("kubernetes:core/v1:Namespace", "geo-namespace")!;
         expect((ns.inputs.metadata as { name: string }).name).toBe("dev");
         expect(ns.retainOnDelete).toBe(true);
@@ -198,9 +180,10 @@ describe("the namespace", () => {
 
 describe("secrets reach the provider only as secrets", () => {
     it("keeps kubeconfig content given as a plain string secret too", async () => {
-        const engine = await runProgram(async () => {
-            const { Infrastructure } = await import("../../sdk");
-            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo, kubeconfig: PROD_KUBECONFIG });
+        const engine = await runInfrastructure({
+            namespace: "dev",
+            workingDirectory: repo,
+            kubeconfig: PROD_KUBECONFIG,
         });
         const provider = engine.find("pulumi:providers:kubernetes", "geo-kubernetes")!;
         expect(isSecretInput(provider, "kubeconfig")).toBe(true);

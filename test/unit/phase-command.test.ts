@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { resolveInfrastructure } from "../../sdk/infrastructure";
 import { copyFixture, errorOf, tempDir } from "../support/fixture";
-import { captured, COMMAND_TYPE, commandOf, programFailures, runProgram } from "../support/program";
+import { captured, COMMAND_TYPE, commandOf, programFailures, runProgram, runInfrastructure } from "../support/program";
 
 const root = tempDir();
 const repo = copyFixture(path.join(root, "repo"));
@@ -13,14 +13,11 @@ const KUBECONFIG = "apiVersion: v1\nkind: Config\n";
 
 describe("phase Commands", () => {
     it("keep stdout and stderr encrypted in the state, and stream what the script lets out", async () => {
-        const engine = await runProgram(async () => {
-            const { Infrastructure } = await import("../../sdk");
-            new Infrastructure("geo", {
-                namespace: "dev",
-                workingDirectory: repo,
-                kubeconfig: KUBECONFIG,
-                phases: { provision: true },
-            });
+        const engine = await runInfrastructure({
+            namespace: "dev",
+            workingDirectory: repo,
+            kubeconfig: KUBECONFIG,
+            phases: { provision: true },
         });
         for (const phase of ["config", "install", "provision"]) {
             const cmd = commandOf(engine, `geo-${phase}`);
@@ -33,15 +30,12 @@ describe("phase Commands", () => {
     });
 
     it("follow `logging` and `protect`", async () => {
-        const engine = await runProgram(async () => {
-            const { Infrastructure } = await import("../../sdk");
-            new Infrastructure("geo", {
-                namespace: "dev",
-                workingDirectory: repo,
-                kubeconfig: KUBECONFIG,
-                logging: "steps",
-                protect: true,
-            });
+        const engine = await runInfrastructure({
+            namespace: "dev",
+            workingDirectory: repo,
+            kubeconfig: KUBECONFIG,
+            logging: "steps",
+            protect: true,
         });
         const commands = engine.resources.filter(r => r.type === COMMAND_TYPE);
         expect(commands.map(c => c.name)).toEqual(["geo-config", "geo-install"]);
