@@ -8,6 +8,7 @@ export type {
     PhaseSetting,
     PhasesArgs,
     InfrastructureProvisionConfigs,
+    PhaseCommands,
 } from "./infrastructure";
 export type { Phase } from "./phase";
 export type { PhaseName } from "./phases";

@@ -74,6 +74,7 @@ export type PhaseSetting = boolean | PhaseOptions;
 /** Which phases run. */
 export type PhasesArgs = { readonly [P in PhaseName]?: PhaseSetting };
 
+/** The arguments of an {@link Infrastructure}; `infrastructureArgsFromConfig` reads them from stack config. */
 export interface InfrastructureArgs {
     /**
      * The Kubernetes namespace, a DNS-1123 label. Selects `namespaces/<namespace>` as the
@@ -504,7 +505,7 @@ export class Infrastructure extends pulumi.ComponentResource {
     /** The namespace deployed into. */
     public readonly namespace: pulumi.Output<string>;
     /** The enabled phases by name; a disabled phase is undefined. */
-    public readonly phases: { readonly [P in PhaseName]?: Phase };
+    public readonly phases: PhaseCommands;
     /** The change-detection fingerprint: one digest per group of input files. */
     public readonly fingerprint: pulumi.Output<FingerprintGroup[]>;
     /** The native provision-configs objects, when enabled. */
@@ -539,9 +540,19 @@ export class Infrastructure extends pulumi.ComponentResource {
     }
 }
 
+/** The phases of an Infrastructure, each undefined when it is disabled. */
+export interface PhaseCommands {
+    /** The config phase: releases labelled `action: config`. */
+    readonly config?: Phase;
+    /** The install phase: releases labelled `action: install`. */
+    readonly install?: Phase;
+    /** The provision phase: releases labelled `action: provision`. */
+    readonly provision?: Phase;
+}
+
 /** What {@link buildInfrastructure} created. */
 export interface BuiltInfrastructure {
-    readonly phases: { [P in PhaseName]?: Phase };
+    readonly phases: PhaseCommands;
     readonly fingerprint: FingerprintGroup[];
     readonly provisionConfigs?: ProvisionConfigs;
     readonly namespaceObject?: k8s.core.v1.Namespace;

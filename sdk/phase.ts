@@ -6,6 +6,7 @@ import { INTERPRETER, PhaseLogging, PhaseScripts, renderPhaseScripts } from "./s
 
 /** One deployed phase: the Command that runs it and the scripts it carries. */
 export interface Phase {
+    /** Which phase this is. */
     readonly name: PhaseName;
     /** The `command:local:Command` that syncs the phase on create/update and destroys it on delete. */
     readonly command: command.local.Command;

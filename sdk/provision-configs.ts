@@ -10,6 +10,7 @@ import { describe, isMapping, readValuesFile, renderData, Values, ValuesFileErro
 /** A map of values given in the program, for example a stack's secret config object. */
 export type ValuesInput = pulumi.Input<Record<string, pulumi.Input<unknown>>>;
 
+/** The arguments of a {@link ProvisionConfigs}: the namespace and one source for each object. */
 export interface ProvisionConfigsArgs {
     /** The namespace the objects go into, and the name of its Secret and ConfigMap. A DNS-1123 label. */
     readonly namespace: string;

@@ -30,8 +30,11 @@ export interface PhaseScriptSpec {
 
 /** The scripts of one phase's Command. `update` is `create`: a sync is idempotent. */
 export interface PhaseScripts {
+    /** Runs the phase: hooks, make-config, `helmfile sync`. */
     readonly create: string;
+    /** The same script as `create`: a sync is idempotent. */
     readonly update: string;
+    /** Undoes the phase: kaptain's uninstall / unprovision, `helmfile destroy`. */
     readonly delete: string;
 }
 

@@ -1,0 +1,90 @@
+// The package as a user gets it: `npm pack`ed, installed into an empty Pulumi project
+// with the README's one install line, `npx kaptain synth` works on the first try.
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../support/fixture";
+import { REPO_ROOT } from "../support/program";
+
+const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+let project: string;
+let packDir: string;
+/** The build output the test makes, removed after unless it was there before. */
+const buildDir = path.join(REPO_ROOT, "bin");
+const hadBuild = fs.existsSync(buildDir);
+
+/** The README's install line for a Pulumi project, with the package name replaced by the tarball. */
+function installLine(): string[] {
+    const line = /^npm install pulumi-kaptain .*$/m.exec(readme)?.[0];
+    if (line === undefined) {
+        throw new Error("README has no `npm install pulumi-kaptain ...` line");
+    }
+    return line.split(/\s+/).slice(2);
+}
+
+beforeAll(() => {
+    packDir = tempDir("kaptain-pack-");
+    execFileSync("npm", ["run", "-s", "build"], { cwd: REPO_ROOT, stdio: "pipe" });
+    const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", packDir], {
+        cwd: REPO_ROOT,
+        encoding: "utf8",
+    })
+        .trim()
+        .split("\n")
+        .pop()!;
+    project = tempDir("kaptain-user-");
+    fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "infra", private: true }));
+    fs.writeFileSync(path.join(project, "Pulumi.yaml"), "name: infra\nruntime: nodejs\n");
+    fs.writeFileSync(
+        path.join(project, "Pulumi.dev.yaml"),
+        "config:\n  kaptain:namespace: dev\n  kaptain:workingDirectory: infra\n  kaptain:hooks: hooks.sh\n",
+    );
+    fs.writeFileSync(
+        path.join(project, "index.ts"),
+        [
+            'import { Infrastructure, infrastructureArgsFromConfig } from "pulumi-kaptain";',
+            'new Infrastructure("geo", infrastructureArgsFromConfig());',
+            "",
+        ].join("\n"),
+    );
+    fs.cpSync(path.join(REPO_ROOT, "examples/geo-platform/infra"), path.join(project, "infra"), { recursive: true });
+    const args = installLine().map(word => (word === "pulumi-kaptain" ? path.join(packDir, tarball) : word));
+    execFileSync("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", ...args], {
+        cwd: project,
+        stdio: "pipe",
+        timeout: 300_000,
+    });
+}, 360_000);
+
+afterAll(() => {
+    fs.rmSync(project, { recursive: true, force: true });
+    fs.rmSync(packDir, { recursive: true, force: true });
+    if (!hadBuild) {
+        fs.rmSync(buildDir, { recursive: true, force: true });
+    }
+});
+
+describe("the packed package", () => {
+    it("carries the API only in its index typings, and the helpers the scripts inline", () => {
+        const pkg = path.join(project, "node_modules/pulumi-kaptain");
+        const typings = fs.readFileSync(path.join(pkg, "bin/sdk/index.d.ts"), "utf8");
+        expect(typings).toContain("Infrastructure");
+        expect(typings).not.toMatch(/buildInfrastructure|createPhaseCommand|shQuote|toYaml|syncArgv/);
+        expect(fs.existsSync(path.join(pkg, "bin/sdk/script/helpers.sh"))).toBe(true);
+        // One copy of the Pulumi SDK: the project's.
+        expect(fs.existsSync(path.join(pkg, "node_modules/@pulumi/pulumi"))).toBe(false);
+    });
+
+    it("runs `npx kaptain synth` in an empty Pulumi project on the first try", () => {
+        const run = spawnSync("npx", ["--no-install", "kaptain", "synth", "--stack", "dev"], {
+            cwd: project,
+            encoding: "utf8",
+            timeout: 120_000,
+        });
+        expect(run.stderr).not.toContain("kaptain synth:");
+        expect(run.status).toBe(0);
+        expect(run.stdout).toContain("command:local:Command geo-install");
+        expect(fs.existsSync(path.join(project, "out/dev/phases/install.create.sh"))).toBe(true);
+    });
+});
