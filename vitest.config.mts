@@ -2,6 +2,8 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
     test: {
+        // Every temporary folder a test file made is removed after it.
+        setupFiles: ["test/support/cleanup.ts"],
         include: ["test/**/*.test.ts"],
         // The end-to-end suite has its own config and command: npm run test:e2e.
         exclude: ["test/e2e/**", "node_modules/**"],

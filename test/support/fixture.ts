@@ -5,9 +5,20 @@ import * as path from "node:path";
 export const FIXTURE_REPO = path.resolve(__dirname, "../fixtures/repo");
 export const STUB_BIN = path.resolve(__dirname, "bin");
 
-/** A fresh temporary folder, removed by the returned cleanup. */
+const created: string[] = [];
+
+/** A fresh temporary folder, removed after the test file by {@link removeTempDirs}. */
 export function tempDir(prefix = "kaptain-test-"): string {
-    return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    created.push(dir);
+    return dir;
+}
+
+/** Removes every folder {@link tempDir} made (test/support/cleanup.ts runs it after each file). */
+export function removeTempDirs(): void {
+    for (const dir of created.splice(0)) {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
 }
 
 /** Copies the fixture repository to `dest` (created) and returns `dest`. */

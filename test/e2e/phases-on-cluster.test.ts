@@ -1,0 +1,206 @@
+/**
+ * The phase scripts for real: the scripts the Infrastructure's Commands carry (built by
+ * the real program under Pulumi's mocks), run the way the command provider runs them
+ * (bash -c, the Command's dir, the process environment plus its environment), with the
+ * real helmfile and helm, against real kube-apiservers on loopback. Every assertion reads
+ * the cluster (kubectl, helm) or the files, not what a script printed.
+ *
+ * The ambient KUBECONFIG points at cluster A while the Infrastructure's kubeconfig is
+ * cluster B's content: everything must land in B, nothing in A.
+ *
+ * What this suite cannot show is the Pulumi engine around the scripts (preview, no-op
+ * updates, state): the command provider cannot be built here (see the README).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CapturedCommand, captured, commandOf, runProgram } from "../support/program";
+import { runCaptured, ScriptRun, startCaptured } from "../support/run-script";
+import { Cluster, startCluster } from "./cluster/cluster";
+import { REPO_ROOT, tool, ToolEnvironment, toolEnvironment, toolchain } from "./support/tools";
+
+const NAMESPACE = "shop";
+
+let env: ToolEnvironment;
+let clusterA: Cluster;
+let clusterB: Cluster;
+let repo: string;
+let remote: string;
+let record: string;
+let phases: Record<"config" | "install" | "provision", CapturedCommand>;
+const programDirectory = process.cwd();
+
+function kubectl(cluster: Cluster, ...args: string[]): string {
+    return tool(env, "kubectl", ["--kubeconfig", cluster.kubeconfig, ...args]);
+}
+
+function exists(cluster: Cluster, ...args: string[]): boolean {
+    try {
+        kubectl(cluster, "get", ...args);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+function configMapData(cluster: Cluster, name: string): Record<string, string> {
+    return (
+        JSON.parse(kubectl(cluster, "get", "configmap", name, "-n", NAMESPACE, "-o", "json")) as {
+            data: Record<string, string>;
+        }
+    ).data;
+}
+
+interface HelmRelease {
+    name: string;
+    revision: string;
+    status: string;
+}
+function releases(cluster: Cluster): Record<string, HelmRelease> {
+    const list = JSON.parse(
+        tool(env, "helm", ["--kubeconfig", cluster.kubeconfig, "list", "-n", NAMESPACE, "-o", "json"]),
+    ) as HelmRelease[];
+    return Object.fromEntries(list.map(r => [r.name, r]));
+}
+
+function postHooks(): string[] {
+    const file = path.join(record, "post-hooks");
+    return fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim().split("\n") : [];
+}
+
+/** Runs a phase's script as the command provider would, with cluster A ambient. */
+function phase(name: keyof typeof phases, which: "create" | "delete"): ScriptRun {
+    return runCaptured(phases[name], which, {
+        programDirectory,
+        stubHelmfile: false,
+        env: { ...env.env, KUBECONFIG: clusterA.kubeconfig },
+    });
+}
+
+function expectSucceeded(run: ScriptRun): void {
+    expect(run.stderr, run.stderr).toContain("kaptain: ");
+    expect(run.status, run.stderr).toBe(0);
+}
+
+function expectCleanedUp(): void {
+    expect(fs.existsSync(path.join(repo, "namespaces", NAMESPACE, "provision-configs", ".kaptain"))).toBe(false);
+    expect(fs.existsSync(path.join(repo, "namespaces", NAMESPACE, ".kaptain.lock"))).toBe(false);
+    expect(fs.readdirSync(env.env.XDG_RUNTIME_DIR)).toEqual([]);
+}
+
+beforeAll(async () => {
+    const tools = toolchain();
+    env = toolEnvironment(tools);
+    [clusterA, clusterB] = await Promise.all([
+        startCluster({ binDir: tools.binDir }),
+        startCluster({ binDir: tools.binDir }),
+    ]);
+    repo = path.join(env.dir, "repo");
+    fs.cpSync(path.join(REPO_ROOT, "test/e2e/fixture"), repo, { recursive: true });
+    remote = path.join(env.dir, "remote");
+    record = path.join(env.dir, "record");
+    fs.mkdirSync(remote);
+    fs.mkdirSync(record);
+    const kubeconfigB = fs.readFileSync(clusterB.kubeconfig, "utf8");
+    const engine = await runProgram(async () => {
+        const { Infrastructure } = await import("../../sdk");
+        new Infrastructure("shop", {
+            namespace: NAMESPACE,
+            workingDirectory: repo,
+            kubeconfig: kubeconfigB,
+            phases: { config: true, install: true, provision: true },
+            logging: "all",
+            environment: { E2E_RECORD: record, RCLONE_CONFIG_KAPTAIN_REMOTE: `store:${remote}` },
+        });
+    });
+    phases = {
+        config: captured(commandOf(engine, "shop-config")),
+        install: captured(commandOf(engine, "shop-install")),
+        provision: captured(commandOf(engine, "shop-provision")),
+    };
+}, 40 * 60_000);
+
+afterAll(async () => {
+    await Promise.all([clusterA?.stop(), clusterB?.stop()]);
+    env?.remove();
+}, 120_000);
+
+describe("the phase scripts against real clusters", () => {
+    it("config, install and provision deploy every release into the kubeconfig's cluster", () => {
+        for (const name of ["config", "install", "provision"] as const) {
+            expectSucceeded(phase(name, "create"));
+        }
+        expect(exists(clusterB, "namespace", NAMESPACE)).toBe(true); // created by helmfile in the config phase
+        const deployed = releases(clusterB);
+        expect(Object.keys(deployed).sort()).toEqual(["app", "embedded-configs", "seed", "web"]);
+        for (const r of Object.values(deployed)) {
+            expect(r.status).toBe("deployed");
+        }
+        expect(configMapData(clusterB, "app")).toEqual({ greeting: "hello" });
+        // The chart rendered what make-config embedded into provision-configs/.kaptain.
+        expect(configMapData(clusterB, "embedded-app")).toEqual({ "app.conf": "mode = first\n" });
+        expect(fs.existsSync(path.join(remote, NAMESPACE, "app-config.tar.gz"))).toBe(true);
+        expect(postHooks()).toEqual(["post-config", "post-install", "post-provision"]);
+        expectCleanedUp();
+    });
+
+    it("never touched cluster A, the ambient KUBECONFIG", () => {
+        expect(exists(clusterA, "namespace", NAMESPACE)).toBe(false);
+        expect(
+            JSON.parse(tool(env, "helm", ["--kubeconfig", clusterA.kubeconfig, "list", "-A", "-o", "json"])),
+        ).toEqual([]);
+    });
+
+    it("an edited config file reaches the cluster on the phase's next run", () => {
+        fs.writeFileSync(path.join(repo, "configs/app/app.conf"), "mode = second\n");
+        expectSucceeded(phase("config", "create"));
+        expect(configMapData(clusterB, "embedded-app")).toEqual({ "app.conf": "mode = second\n" });
+    });
+
+    it("a chart that fails to render fails the phase naming the step; no post hook; nothing left; the fix deploys", () => {
+        const service = path.join(repo, "charts/web/templates/service.yaml");
+        const good = fs.readFileSync(service, "utf8");
+        fs.appendFileSync(service, "  clusterIP: {{ .Values.missing.field }}\n");
+        const before = postHooks().length;
+        const failed = phase("install", "create");
+        expect(failed.status).not.toBe(0);
+        expect(failed.stderr).toContain("kaptain: install: error: failed during step 'helmfile sync'");
+        expect(failed.stderr).toContain("nil pointer evaluating interface {}.field");
+        expect(postHooks()).toHaveLength(before);
+        expectCleanedUp();
+
+        fs.writeFileSync(service, good);
+        expectSucceeded(phase("install", "create"));
+        expect(exists(clusterB, "service", "web", "-n", NAMESPACE)).toBe(true);
+        expect(postHooks().at(-1)).toBe("post-install");
+    });
+
+    it("two phases started at once on one namespace directory both succeed, one after the other", async () => {
+        const options = {
+            programDirectory,
+            stubHelmfile: false,
+            env: { ...env.env, KUBECONFIG: clusterA.kubeconfig },
+        };
+        const [config, install] = await Promise.all([
+            startCaptured(phases.config, "create", options),
+            startCaptured(phases.install, "create", options),
+        ]);
+        expect(config.status, config.stderr).toBe(0);
+        expect(install.status, install.stderr).toBe(0);
+        expect(`${config.stderr}${install.stderr}`).toMatch(/waiting for (config|install) of namespace shop/);
+        expect(configMapData(clusterB, "embedded-app")).toEqual({ "app.conf": "mode = second\n" });
+        expectCleanedUp();
+    });
+
+    it("the delete scripts undo the phases in reverse order: kaptain's unprovision, uninstall, then the config releases", () => {
+        expectSucceeded(phase("provision", "delete"));
+        expect(Object.keys(releases(clusterB)).sort()).toEqual(["app", "embedded-configs", "web"]);
+        expect(exists(clusterB, "configmap", "seed", "-n", NAMESPACE)).toBe(false);
+        expectSucceeded(phase("install", "delete"));
+        expect(Object.keys(releases(clusterB))).toEqual(["embedded-configs"]);
+        expectSucceeded(phase("config", "delete"));
+        expect(releases(clusterB)).toEqual({});
+        expect(postHooks().slice(-3)).toEqual(["post-unprovision", "post-uninstall", "post-unconfig"]);
+        expectCleanedUp();
+    });
+});
