@@ -9,7 +9,7 @@ import { clusterProvider, kubeconfigForScript } from "./kubeconfig";
 import { namespaceProblem, RepositoryLayout, resolveLayout } from "./layout";
 import { createPhaseCommand, Phase } from "./phase";
 import { isPhaseName, PHASE_ORDER, PHASES, PhaseName } from "./phases";
-import { namespaceResource, ProvisionConfigs, ProvisionConfigsArgs } from "./provision-configs";
+import { namespaceResource, ProvisionConfigs, ProvisionConfigsArgs, SOURCE_PAIRS } from "./provision-configs";
 import { toolsUsedByHooks } from "./script/helpers";
 import { PHASE_LOGGING, PhaseLogging } from "./script/phase-script";
 import { parseValues } from "./values";
@@ -378,13 +378,6 @@ export function layoutWarnings(layout: RepositoryLayout): string[] {
             `Namespaces with a folder: ${existing.join(", ") || "none"}`,
     ];
 }
-
-/** The source pairs of ProvisionConfigs: a file or a value, never both. */
-const SOURCE_PAIRS = [
-    ["secretFile", "secret"],
-    ["configKeysFile", "configKeys"],
-    ["rcloneConfigFile", "rcloneConfig"],
-] as const;
 
 /** What a kaptain repository holds for the provision-configs objects, by kaptain's conventions. */
 export function detectProvisionConfigs(layout: RepositoryLayout): Partial<ProvisionConfigsArgs> {

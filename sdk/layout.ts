@@ -69,6 +69,31 @@ export function findInRepository(
     return candidates.find(c => fs.existsSync(c));
 }
 
+/**
+ * Finds the file an argument names (namespace directory first, then the working
+ * directory), or records the one "names a file that does not exist" problem.
+ */
+export function locateFile(
+    argument: string,
+    file: string,
+    where: Pick<RepositoryLayout, "namespaceDirectory" | "workingDirectory">,
+    problems: ArgProblem[],
+    options: { readonly directoryAllowed?: boolean } = {},
+): string | undefined {
+    const found = findInRepository(where, file);
+    if (found === undefined || (!options.directoryAllowed && !fs.statSync(found).isFile())) {
+        problems.push(
+            problem(
+                argument,
+                `names a file that does not exist: ${JSON.stringify(file)} ` +
+                    `(looked in ${where.namespaceDirectory} and ${where.workingDirectory})`,
+            ),
+        );
+        return undefined;
+    }
+    return found;
+}
+
 /** A relative path for a shell, always starting with `./` or `../` so `source` never searches PATH. */
 export function relativeFrom(from: string, to: string): string {
     const rel = path.relative(from, to).split(path.sep).join("/");
@@ -100,34 +125,15 @@ export function resolveLayout(options: LayoutOptions): { layout?: RepositoryLayo
         const found = path.join(namespaceDirectory, "hooks.sh");
         hooksFile = fs.existsSync(found) ? relativeFrom(namespaceDirectory, found) : undefined;
     } else if (options.hooks !== false) {
-        const found = findInRepository(where, options.hooks);
-        if (found === undefined || !fs.statSync(found).isFile()) {
-            problems.push(
-                problem(
-                    "hooks",
-                    `names a file that does not exist: ${JSON.stringify(options.hooks)} ` +
-                        `(looked in ${namespaceDirectory} and ${workingDirectory})`,
-                ),
-            );
-        } else {
-            hooksFile = relativeFrom(namespaceDirectory, found);
-        }
+        const found = locateFile("hooks", options.hooks, where, problems);
+        hooksFile = found !== undefined ? relativeFrom(namespaceDirectory, found) : undefined;
     }
 
     let helmfileFile: string | undefined;
     if (options.helmfileFile !== undefined) {
-        const found = findInRepository(where, options.helmfileFile);
-        if (found === undefined) {
-            problems.push(
-                problem(
-                    "helmfile.file",
-                    `names a file that does not exist: ` +
-                        `${JSON.stringify(options.helmfileFile)} (looked in ${namespaceDirectory} and ${workingDirectory})`,
-                ),
-            );
-        } else {
-            helmfileFile = relativeFrom(namespaceDirectory, found);
-        }
+        // A helmfile.d folder is a valid --file.
+        const found = locateFile("helmfile.file", options.helmfileFile, where, problems, { directoryAllowed: true });
+        helmfileFile = found !== undefined ? relativeFrom(namespaceDirectory, found) : undefined;
     } else if (!DEFAULT_HELMFILES.some(f => fs.existsSync(path.join(namespaceDirectory, f)))) {
         // kaptain runs helmfile in the namespace directory; a namespace folder that only
         // holds overrides uses the repository's top-level helmfile.

@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "./defaults";
 import { ArgProblem, problem, throwIfProblems } from "./errors";
-import { findInRepository, namespaceDirectoryOf, namespaceProblem } from "./layout";
+import { locateFile, namespaceDirectoryOf, namespaceProblem } from "./layout";
 import { describe, isMapping, readValuesFile, renderData, Values, ValuesFileError } from "./values";
 
 /** A map of values given in the program, for example a stack's secret config object. */
@@ -63,6 +63,13 @@ export interface ProvisionConfigsArgs {
     readonly workingDirectory?: string;
 }
 
+/** The sources of the three objects: a file or a value, never both. */
+export const SOURCE_PAIRS = [
+    ["secretFile", "secret"],
+    ["configKeysFile", "configKeys"],
+    ["rcloneConfigFile", "rcloneConfig"],
+] as const;
+
 /** The plain, checked form of the arguments: every file read, every default applied. */
 export interface ResolvedProvisionConfigs {
     readonly namespace: string;
@@ -72,27 +79,6 @@ export interface ResolvedProvisionConfigs {
     readonly secret?: pulumi.Input<Record<string, string>>;
     readonly configKeys?: pulumi.Input<Record<string, string>>;
     readonly rcloneConfig?: pulumi.Input<string>;
-}
-
-/** Resolves a file argument the way kaptain does: namespace directory first, then working directory. */
-function locate(
-    arg: string,
-    file: string,
-    dirs: { namespaceDirectory: string; workingDirectory: string },
-    problems: ArgProblem[],
-): string | undefined {
-    const found = findInRepository(dirs, file);
-    if (found === undefined || !fs.statSync(found).isFile()) {
-        problems.push(
-            problem(
-                arg,
-                `names a file that does not exist: ${JSON.stringify(file)} ` +
-                    `(looked in ${dirs.namespaceDirectory} and ${dirs.workingDirectory})`,
-            ),
-        );
-        return undefined;
-    }
-    return found;
 }
 
 function readValues(arg: string, file: string, problems: ArgProblem[]): Values | undefined {
@@ -180,11 +166,7 @@ export function resolveProvisionConfigs(
     const workingDirectory = path.resolve(programDirectory, args.workingDirectory ?? DEFAULTS.workingDirectory);
     const dirs = { workingDirectory, namespaceDirectory: namespaceDirectoryOf(workingDirectory, args.namespace) };
 
-    for (const [a, b] of [
-        ["secretFile", "secret"],
-        ["configKeysFile", "configKeys"],
-        ["rcloneConfigFile", "rcloneConfig"],
-    ] as const) {
+    for (const [a, b] of SOURCE_PAIRS) {
         if (args[a] !== undefined && args[b] !== undefined) {
             problems.push(problem(a, `and \`${b}\` are exclusive: give one source`));
         }
@@ -192,7 +174,7 @@ export function resolveProvisionConfigs(
 
     let secret: pulumi.Input<Record<string, string>> | undefined;
     if (args.secretFile !== undefined) {
-        const file = locate("secretFile", args.secretFile, dirs, problems);
+        const file = locateFile("secretFile", args.secretFile, dirs, problems);
         const values = file !== undefined ? readValues("secretFile", file, problems) : undefined;
         const picked =
             values &&
@@ -213,7 +195,7 @@ export function resolveProvisionConfigs(
 
     let configKeys: pulumi.Input<Record<string, string>> | undefined;
     if (args.configKeysFile !== undefined) {
-        const file = locate("configKeysFile", args.configKeysFile, dirs, problems);
+        const file = locateFile("configKeysFile", args.configKeysFile, dirs, problems);
         const values = file !== undefined ? readValues("configKeysFile", file, problems) : undefined;
         const picked = values && mappingUnder("configKeysFile", file!, values, "configKeys", true, problems);
         if (picked !== undefined) {
@@ -225,7 +207,7 @@ export function resolveProvisionConfigs(
 
     let rcloneConfig: pulumi.Input<string> | undefined;
     if (args.rcloneConfigFile !== undefined) {
-        const file = locate("rcloneConfigFile", args.rcloneConfigFile, dirs, problems);
+        const file = locateFile("rcloneConfigFile", args.rcloneConfigFile, dirs, problems);
         if (file !== undefined) {
             rcloneConfig = pulumi.secret(rcloneConfigText(fs.readFileSync(file, "utf8")));
         }

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { isKubeconfigContent } from "../../sdk/kubeconfig";
 import { HELPERS_PATH } from "../../sdk/script/helpers";
 import { readTree, tempDir, writeTree } from "../support/fixture";
 
@@ -147,5 +148,26 @@ describe("every helper checks its arguments", () => {
         expect(r.stderr).toContain(`kaptain: usage: ${usage}`);
         // Nothing was embedded on a guess (kaptain's embed_config with no APP embedded every folder).
         expect(fs.existsSync(path.join(dir, "namespaces/dev/provision-configs/.kaptain"))).toBe(false);
+    });
+});
+
+describe("the kubeconfig rule, in TypeScript and in bash", () => {
+    it.each([
+        "apiVersion: v1\nkind: Config\n",
+        "apiVersion: v1",
+        '{"apiVersion":"v1","kind":"Config"}',
+        "~/.kube/prod.yaml",
+        "kube/config.yaml",
+        "/etc/kube/config",
+        " apiVersion: v1",
+        "a path\nwith a newline",
+    ])("%j is content or a path for both", value => {
+        const dir = tempDir();
+        const r = bash(dir, 'export KAPTAIN_KUBECONFIG="$VALUE"; kaptain_kubeconfig; printf "%s" "$KUBECONFIG"', {
+            VALUE: value,
+        });
+        expect(r.status).toBe(0);
+        const writtenAsFile = r.stdout.endsWith("/kubeconfig") && r.stdout.startsWith("/");
+        expect(writtenAsFile).toBe(isKubeconfigContent(value));
     });
 });
