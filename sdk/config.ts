@@ -17,6 +17,7 @@ export const CONFIG_KEYS = {
     hooks: "string|false",
     helmfile: {
         binary: "string",
+        strategy: "string",
         environment: "string",
         file: "string",
         concurrency: "integer",

@@ -6,7 +6,7 @@
 export const DEFAULTS = {
     /** The Helmfile repository, relative to the program's directory. */
     workingDirectory: ".",
-    helmfile: { binary: "helmfile", concurrency: 4, extraArgs: [] as readonly string[] },
+    helmfile: { binary: "helmfile", strategy: "apply", concurrency: 4, extraArgs: [] as readonly string[] },
     phases: { config: true, install: true, provision: false },
     environment: {},
     fingerprintExclude: [] as readonly string[],

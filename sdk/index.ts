@@ -13,6 +13,7 @@ export type {
 export type { Phase } from "./phase";
 export type { PhaseName } from "./phases";
 export type { PhaseLogging } from "./script/phase-script";
+export type { HelmfileStrategy } from "./script/helmfile";
 export type { PhaseScripts } from "./script/phase-script";
 export type { FingerprintGroup } from "./fingerprint";
 export { ProvisionConfigs } from "./provision-configs";

@@ -11,6 +11,7 @@ import { createPhaseCommand, Phase } from "./phase";
 import { isPhaseName, PHASE_ORDER, PHASES, PhaseName } from "./phases";
 import { namespaceResource, ProvisionConfigs, ProvisionConfigsArgs, SOURCE_PAIRS } from "./provision-configs";
 import { toolsUsedByHooks } from "./script/helpers";
+import { HELMFILE_STRATEGIES, HelmfileStrategy } from "./script/helmfile";
 import { PHASE_LOGGING, PhaseLogging } from "./script/phase-script";
 import { parseValues } from "./values";
 
@@ -27,7 +28,14 @@ export interface HelmfileOptions {
      */
     readonly environment?: pulumi.Input<string>;
     /**
-     * `--concurrency` of `helmfile sync`; 0 passes no flag. kaptain's `KAPTAIN_HELMFILE_CONCURRENCY`.
+     * How the phases deploy: `apply` upgrades only the releases whose rendered manifests
+     * differ from the cluster (`helmfile apply`; needs the helm-diff plugin), `sync`
+     * upgrades every selected release, as kaptain does.
+     * @default "apply"
+     */
+    readonly strategy?: HelmfileStrategy;
+    /**
+     * `--concurrency` of `helmfile sync` / `apply`; 0 passes no flag. kaptain's `KAPTAIN_HELMFILE_CONCURRENCY`.
      * @default 4
      */
     readonly concurrency?: pulumi.Input<number>;
@@ -52,12 +60,17 @@ export interface HelmfileOptions {
 /** Options of one phase. */
 export interface PhaseOptions {
     /**
-     * `--concurrency` for this phase's sync.
+     * How this phase deploys: `apply` (changed releases only) or `sync` (every release).
+     * @default `helmfile.strategy`
+     */
+    readonly strategy?: HelmfileStrategy;
+    /**
+     * `--concurrency` for this phase's sync / apply.
      * @default `helmfile.concurrency`
      */
     readonly concurrency?: pulumi.Input<number>;
     /**
-     * Flags placed after `sync` (for example `["--wait"]`).
+     * Flags placed after `sync` / `apply` (for example `["--wait"]`).
      * @default []
      */
     readonly syncArgs?: pulumi.Input<pulumi.Input<string>[]>;
@@ -173,6 +186,7 @@ export type InfrastructureProvisionConfigs = Omit<
 /** One enabled phase, every default applied. */
 export interface ResolvedPhase {
     readonly name: PhaseName;
+    readonly strategy: HelmfileStrategy;
     readonly selectors: readonly string[];
     readonly concurrency: pulumi.Input<number>;
     readonly syncArgs: pulumi.Input<pulumi.Input<string>[]>;
@@ -252,6 +266,7 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
         return [
             {
                 name,
+                strategy: options.strategy ?? helmfileArgs.strategy ?? DEFAULTS.helmfile.strategy,
                 selectors: options.selectors ?? PHASES[name].selectors,
                 concurrency: options.concurrency ?? helmfileArgs.concurrency ?? DEFAULTS.helmfile.concurrency,
                 syncArgs: options.syncArgs ?? [],
@@ -270,6 +285,23 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
     for (const key of ["createNamespace", "deleteNamespace", "protect"] as const) {
         if (args[key] !== undefined && typeof args[key] !== "boolean") {
             problems.push(problem(key, `must be true or false, got ${JSON.stringify(args[key])}`));
+        }
+    }
+    const strategies: Array<[string, HelmfileStrategy | undefined]> = [
+        ["helmfile.strategy", args.helmfile?.strategy],
+        ...PHASE_ORDER.map((p): [string, HelmfileStrategy | undefined] => {
+            const setting = args.phases?.[p];
+            return [
+                `phases.${p}.strategy`,
+                typeof setting === "object" && setting !== null ? setting.strategy : undefined,
+            ];
+        }),
+    ];
+    for (const [key, strategy] of strategies) {
+        if (strategy !== undefined && !HELMFILE_STRATEGIES.includes(strategy)) {
+            problems.push(
+                problem(key, `must be one of ${HELMFILE_STRATEGIES.join(", ")}, got ${JSON.stringify(strategy)}`),
+            );
         }
     }
     if (args.logging !== undefined && !PHASE_LOGGING.includes(args.logging)) {
@@ -622,6 +654,7 @@ export function buildInfrastructure(
                     ...resolved.helmfile,
                     file: layout.helmfileFile,
                     selectors: phase.selectors,
+                    strategy: phase.strategy,
                     concurrency: phase.concurrency,
                     syncArgs: phase.syncArgs,
                 },

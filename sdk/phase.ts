@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { PhaseName } from "./phases";
-import { HelmfileInvocation } from "./script/helmfile";
+import { HelmfileInvocation, HelmfileStrategy } from "./script/helmfile";
 import { INTERPRETER, PhaseLogging, PhaseScripts, renderPhaseScripts } from "./script/phase-script";
 
 /** One deployed phase: the Command that runs it and the scripts it carries. */
@@ -21,6 +21,7 @@ export interface PhaseInvocationInputs {
     readonly file?: string;
     readonly kubeContext?: pulumi.Input<string>;
     readonly selectors: readonly string[];
+    readonly strategy: HelmfileStrategy;
     readonly concurrency: pulumi.Input<number>;
     readonly extraArgs: pulumi.Input<pulumi.Input<string>[]>;
     readonly syncArgs: pulumi.Input<pulumi.Input<string>[]>;
@@ -110,6 +111,7 @@ export function createPhaseCommand(
                 concurrency,
                 file: h.file,
                 selectors: h.selectors,
+                strategy: h.strategy,
                 extraArgs: extraArgs ?? [],
                 syncArgs: syncArgs ?? [],
             };

@@ -1,5 +1,14 @@
 import { PhaseName } from "../phases";
 
+/**
+ * How a phase deploys its releases: `apply` upgrades only the releases whose rendered
+ * manifests differ from what is deployed (helmfile's diff, with the helm-diff plugin);
+ * `sync` upgrades every selected release, as kaptain does.
+ */
+export type HelmfileStrategy = "apply" | "sync";
+
+export const HELMFILE_STRATEGIES: readonly HelmfileStrategy[] = ["apply", "sync"];
+
 /** Everything the helmfile command line of one phase depends on, resolved. */
 export interface HelmfileInvocation {
     /** The helmfile binary: a name looked up on PATH, or a path. */
@@ -12,11 +21,13 @@ export interface HelmfileInvocation {
     readonly kubeContext?: string;
     /** `--selector` values. */
     readonly selectors: readonly string[];
-    /** `--concurrency N` on sync; 0 passes no flag (helmfile's unlimited). */
+    /** `apply` (changed releases only) or `sync` (every release). */
+    readonly strategy: HelmfileStrategy;
+    /** `--concurrency N` on sync / apply; 0 passes no flag (helmfile's unlimited). */
     readonly concurrency: number;
     /** Global flags placed before the subcommand. */
     readonly extraArgs: readonly string[];
-    /** Flags placed after `sync`. */
+    /** Flags placed after the subcommand (`sync` or `apply`). */
     readonly syncArgs: readonly string[];
 }
 
@@ -32,17 +43,19 @@ function globalArgs(h: HelmfileInvocation): string[] {
 }
 
 /**
- * `helmfile … sync` for a phase. `--concurrency` is a flag of `sync` in helmfile, so it
- * goes after the subcommand. Install and provision pass `--skip-needs`: their releases
- * `need` config releases that this selector leaves out, and those were synced by the
- * config phase just before.
+ * `helmfile … sync` or `helmfile … apply` for a phase. `--concurrency` is a flag of the
+ * subcommand in helmfile, so it goes after it. Install and provision pass `--skip-needs`:
+ * their releases `need` config releases that this selector leaves out, and those were
+ * deployed by the config phase just before. `apply` prints its diff: `--suppress-secrets`
+ * keeps Secret values out of it.
  */
-export function syncArgv(phase: PhaseName, h: HelmfileInvocation): string[] {
+export function deployArgv(phase: PhaseName, h: HelmfileInvocation): string[] {
     return [
         ...globalArgs(h),
-        "sync",
+        h.strategy,
         ...(h.concurrency > 0 ? ["--concurrency", String(h.concurrency)] : []),
         ...(phase === "config" ? [] : ["--skip-needs"]),
+        ...(h.strategy === "apply" ? ["--suppress-secrets"] : []),
         ...h.syncArgs,
     ];
 }

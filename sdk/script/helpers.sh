@@ -138,6 +138,17 @@ kaptain_require() {
   fi
 }
 
+# The apply strategy diffs every release before it upgrades the changed ones: it needs the
+# helm-diff plugin. Checked before anything runs, with the way out.
+kaptain_require_helm_diff() {
+  if command -v helm >/dev/null 2>&1 && ! helm plugin list 2>/dev/null | awk 'NR > 1 { print $1 }' | grep -qx diff; then
+    kaptain_error "helm-diff is required by the 'apply' strategy, which upgrades only the releases that changed:" \
+      "install it (helm plugin install https://github.com/databus23/helm-diff), or set helmfile.strategy" \
+      "(or the phase's strategy) to 'sync' to upgrade every release, as kaptain does"
+    KAPTAIN_MISSING=1
+  fi
+}
+
 # The kubeconfig comes through the environment (a Pulumi secret), never through the
 # command string. Content is written to a private file that the trap removes.
 kaptain_kubeconfig() {

@@ -1,6 +1,6 @@
 import { PHASES, PhaseName } from "../phases";
 import { helpersSource } from "./helpers";
-import { destroyArgv, HelmfileInvocation, syncArgv } from "./helmfile";
+import { deployArgv, destroyArgv, HelmfileInvocation } from "./helmfile";
 import { shJoin, shQuote } from "./quote";
 
 /**
@@ -54,13 +54,16 @@ interface Step {
 
 function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete"): string {
     const action = operation === "create" ? spec.phase : PHASES[spec.phase].undo;
-    const helmfileLine = operation === "create" ? syncArgv(spec.phase, spec.helmfile) : destroyArgv(spec.helmfile);
-    const tools = ["helmfile", ...spec.hookTools];
+    const helmfileLine = operation === "create" ? deployArgv(spec.phase, spec.helmfile) : destroyArgv(spec.helmfile);
+    // apply diffs before it upgrades: helm and its diff plugin must be there.
+    const applies = operation === "create" && spec.helmfile.strategy === "apply";
+    const tools = ["helmfile", ...(applies ? ["helm", "helm-diff"] : []), ...spec.hookTools];
     const steps: Step[] = [
         {
             plan: `check that ${tools.join(", ")} ${tools.length > 1 ? "are" : "is"} on PATH and a kubeconfig is known`,
             lines: [
                 `kaptain_require helmfile ${shQuote(spec.helmfile.binary)}`,
+                ...(applies ? ["kaptain_require helm helm", "kaptain_require_helm_diff"] : []),
                 ...spec.hookTools.map(tool => `kaptain_require ${tool} ${tool}`),
                 "kaptain_kubeconfig",
                 "kaptain_preflight",
@@ -80,7 +83,7 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete"): st
                       plan: "copy rclone.conf into provision-configs/.kaptain, if there is one",
                       lines: ["kaptain_copy_rclone_conf"],
                   },
-                  helmfileStep("helmfile sync", helmfileLine),
+                  helmfileStep(`helmfile ${spec.helmfile.strategy}`, helmfileLine),
                   hookStep(spec, `post-${action}`, true),
               ]
             : [

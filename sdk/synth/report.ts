@@ -109,7 +109,7 @@ function detail(r: PlanResource): string {
 /** The helmfile command line of a phase script (the line after its helmfile step). */
 export function helmfileLine(script: string | undefined): string {
     const lines = (script ?? "").split("\n");
-    const step = lines.findIndex(l => /^kaptain_step 'helmfile (sync|destroy)'$/.test(l));
+    const step = lines.findIndex(l => /^kaptain_step 'helmfile (sync|apply|destroy)'$/.test(l));
     return step >= 0 ? lines[step + 1].replace(/ \|\| exit$/, "") : "(unknown)";
 }
 

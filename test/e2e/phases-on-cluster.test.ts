@@ -20,6 +20,8 @@ import { Cluster, startCluster } from "./cluster/cluster";
 import { REPO_ROOT, tool, ToolEnvironment, toolEnvironment, toolchain } from "./support/tools";
 
 const NAMESPACE = "shop";
+const FLEET = Array.from({ length: 20 }, (_, i) => `fleet-${i}`);
+const INSTALL_RELEASES = ["app", "web", ...FLEET];
 
 let env: ToolEnvironment;
 let clusterA: Cluster;
@@ -28,6 +30,8 @@ let repo: string;
 let remote: string;
 let record: string;
 let phases: Record<"config" | "install" | "provision", CapturedCommand>;
+/** The install phase with kaptain's strategy, `sync`: every release upgraded. */
+let syncedInstall: CapturedCommand;
 const programDirectory = process.cwd();
 
 function kubectl(cluster: Cluster, ...args: string[]): string {
@@ -112,7 +116,15 @@ beforeAll(async () => {
             logging: "all",
             environment: { E2E_RECORD: record, RCLONE_CONFIG_KAPTAIN_REMOTE: `store:${remote}` },
         });
+        new Infrastructure("kaptain-way", {
+            namespace: NAMESPACE,
+            workingDirectory: repo,
+            kubeconfig: kubeconfigB,
+            helmfile: { strategy: "sync" },
+            environment: { E2E_RECORD: record, RCLONE_CONFIG_KAPTAIN_REMOTE: `store:${remote}` },
+        });
     });
+    syncedInstall = captured(commandOf(engine, "kaptain-way-install"));
     phases = {
         config: captured(commandOf(engine, "shop-config")),
         install: captured(commandOf(engine, "shop-install")),
@@ -132,7 +144,7 @@ describe("the phase scripts against real clusters", () => {
         }
         expect(exists(clusterB, "namespace", NAMESPACE)).toBe(true); // created by helmfile in the config phase
         const deployed = releases(clusterB);
-        expect(Object.keys(deployed).sort()).toEqual(["app", "embedded-configs", "seed", "web"]);
+        expect(Object.keys(deployed).sort()).toEqual(["embedded-configs", "seed", ...INSTALL_RELEASES].sort());
         for (const r of Object.values(deployed)) {
             expect(r.status).toBe("deployed");
         }
@@ -157,6 +169,28 @@ describe("the phase scripts against real clusters", () => {
         expect(configMapData(clusterB, "embedded-app")).toEqual({ "app.conf": "mode = second\n" });
     });
 
+    it("editing one release's values upgrades exactly that release; kaptain's sync upgrades all of them", () => {
+        const before = releases(clusterB);
+        fs.writeFileSync(path.join(repo, "configs/fleet/7.yaml"), 'value: "7-two"\n');
+        expectSucceeded(phase("install", "create"));
+        const afterApply = releases(clusterB);
+        const upgraded = (a: Record<string, HelmRelease>, b: Record<string, HelmRelease>) =>
+            Object.keys(b)
+                .filter(name => b[name].revision !== a[name]?.revision)
+                .sort();
+        expect(upgraded(before, afterApply)).toEqual(["fleet-7"]);
+        expect(configMapData(clusterB, "fleet-7")).toEqual({ value: "7-two" });
+
+        // The same phase with kaptain's strategy: every install release gets a new revision.
+        const sync = runCaptured(syncedInstall, "create", {
+            programDirectory,
+            stubHelmfile: false,
+            env: { ...env.env, KUBECONFIG: clusterA.kubeconfig },
+        });
+        expectSucceeded(sync);
+        expect(upgraded(afterApply, releases(clusterB))).toEqual([...INSTALL_RELEASES].sort());
+    });
+
     it("a chart that fails to render fails the phase naming the step; no post hook; nothing left; the fix deploys", () => {
         const service = path.join(repo, "charts/web/templates/service.yaml");
         const good = fs.readFileSync(service, "utf8");
@@ -164,7 +198,7 @@ describe("the phase scripts against real clusters", () => {
         const before = postHooks().length;
         const failed = phase("install", "create");
         expect(failed.status).not.toBe(0);
-        expect(failed.stderr).toContain("kaptain: install: error: failed during step 'helmfile sync'");
+        expect(failed.stderr).toContain("kaptain: install: error: failed during step 'helmfile apply'");
         expect(failed.stderr).toContain("nil pointer evaluating interface {}.field");
         expect(postHooks()).toHaveLength(before);
         expectCleanedUp();
@@ -194,7 +228,7 @@ describe("the phase scripts against real clusters", () => {
 
     it("the delete scripts undo the phases in reverse order: kaptain's unprovision, uninstall, then the config releases", () => {
         expectSucceeded(phase("provision", "delete"));
-        expect(Object.keys(releases(clusterB)).sort()).toEqual(["app", "embedded-configs", "web"]);
+        expect(Object.keys(releases(clusterB)).sort()).toEqual(["embedded-configs", ...INSTALL_RELEASES].sort());
         expect(exists(clusterB, "configmap", "seed", "-n", NAMESPACE)).toBe(false);
         expectSucceeded(phase("install", "delete"));
         expect(Object.keys(releases(clusterB))).toEqual(["embedded-configs"]);

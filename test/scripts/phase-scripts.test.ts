@@ -18,6 +18,8 @@ const KUBECONFIG_CONTENT = "apiVersion: v1\nkind: Config\nclusters: []\n";
 let commands: Record<"config" | "install" | "provision", CapturedCommand>;
 /** The install phase with each `logging` setting. */
 let logged: Record<"all" | "stderr" | "steps", CapturedCommand>;
+/** The install phase with kaptain's strategy: sync every release. */
+let synced: CapturedCommand;
 let record: string;
 let runtimeDir: string;
 
@@ -48,7 +50,14 @@ beforeAll(async () => {
             kubeconfig: KUBECONFIG_CONTENT,
             logging: "steps",
         });
+        new Infrastructure("synced", {
+            namespace: "dev",
+            workingDirectory: repo,
+            kubeconfig: KUBECONFIG_CONTENT,
+            helmfile: { strategy: "sync" },
+        });
     });
+    synced = captured(commandOf(engine, "synced-install"));
     logged = {
         all: captured(commandOf(engine, "all-install")),
         stderr: captured(commandOf(engine, "geo-install")),
@@ -138,7 +147,7 @@ describe("install create", () => {
             "kaptain: install: pre-install hook",
             "kaptain: install: make-config hook",
             "kaptain: install: copy rclone.conf into provision-configs/.kaptain",
-            "kaptain: install: helmfile sync",
+            "kaptain: install: helmfile apply",
             "kaptain: install: post-install hook",
             "kaptain: install: done",
         ]);
@@ -163,7 +172,15 @@ describe("install create", () => {
 
     it("calls helmfile in the namespace directory with the install selector only, concurrency and --skip-needs", () => {
         run(commands.install, "create");
-        expect(argv()).toEqual(["--selector", "action=install", "sync", "--concurrency", "4", "--skip-needs"]);
+        expect(argv()).toEqual([
+            "--selector",
+            "action=install",
+            "apply",
+            "--concurrency",
+            "4",
+            "--skip-needs",
+            "--suppress-secrets",
+        ]);
         expect(fs.readFileSync(path.join(record, "call-1", "cwd"), "utf8").trim()).toBe(fs.realpathSync(nsDir));
     });
 
@@ -224,7 +241,7 @@ describe("install create", () => {
     it("stops on a failing helmfile: exit non-zero, no post hook, cleaned up", () => {
         const result = run(commands.install, "create", { env: { HELMFILE_EXIT: "3" } });
         expect(result.status).toBe(3);
-        expect(result.stderr).toContain("kaptain: install: error: failed during step 'helmfile sync' (exit status 3)");
+        expect(result.stderr).toContain("kaptain: install: error: failed during step 'helmfile apply' (exit status 3)");
         expect(hookCalls().map(c => c.hook)).toEqual(["pre-install", "make-config"]);
         expectCleanedUp();
     });
@@ -274,13 +291,21 @@ describe("install create", () => {
 describe("config and provision", () => {
     it("config syncs the config releases, without --skip-needs", () => {
         expect(run(commands.config, "create").status).toBe(0);
-        expect(argv()).toEqual(["--selector", "action=config", "sync", "--concurrency", "4"]);
+        expect(argv()).toEqual(["--selector", "action=config", "apply", "--concurrency", "4", "--suppress-secrets"]);
         expect(hookCalls().map(c => c.hook)).toEqual(["pre-config", "make-config", "post-config"]);
     });
 
     it("provision syncs the provision releases", () => {
         expect(run(commands.provision, "create").status).toBe(0);
-        expect(argv()).toEqual(["--selector", "action=provision", "sync", "--concurrency", "4", "--skip-needs"]);
+        expect(argv()).toEqual([
+            "--selector",
+            "action=provision",
+            "apply",
+            "--concurrency",
+            "4",
+            "--skip-needs",
+            "--suppress-secrets",
+        ]);
         expect(hookCalls().map(c => c.hook)).toEqual(["pre-provision", "make-config", "post-provision"]);
     });
 });
@@ -351,7 +376,7 @@ describe("a phase succeeds only when it reaches its end", () => {
             env: { FIXTURE_EVAL: "set +e", FIXTURE_EVAL_HOOK: "make-config", HELMFILE_EXIT: "5" },
         });
         expect(result.status).toBe(5);
-        expect(result.stderr).toContain("failed during step 'helmfile sync' (exit status 5)");
+        expect(result.stderr).toContain("failed during step 'helmfile apply' (exit status 5)");
         expect(hookCalls().map(c => c.hook)).toEqual(["pre-install", "make-config"]);
         expectCleanedUp();
     });
@@ -372,7 +397,15 @@ describe("a phase succeeds only when it reaches its end", () => {
         });
         expect(result.status).toBe(0);
         expect(fs.readFileSync(path.join(record, "call-1", "cwd"), "utf8").trim()).toBe(fs.realpathSync(nsDir));
-        expect(argv()).toEqual(["--selector", "action=install", "sync", "--concurrency", "4", "--skip-needs"]);
+        expect(argv()).toEqual([
+            "--selector",
+            "action=install",
+            "apply",
+            "--concurrency",
+            "4",
+            "--skip-needs",
+            "--suppress-secrets",
+        ]);
     });
 
     it("keeps its cleanup when a hook replaces the EXIT trap", () => {
@@ -380,7 +413,7 @@ describe("a phase succeeds only when it reaches its end", () => {
             env: { FIXTURE_EVAL: "trap 'echo hook-trap' EXIT", FIXTURE_EVAL_HOOK: "make-config", HELMFILE_EXIT: "2" },
         });
         expect(result.status).toBe(2);
-        expect(result.stderr).toContain("failed during step 'helmfile sync'");
+        expect(result.stderr).toContain("failed during step 'helmfile apply'");
         expectCleanedUp();
     });
 
@@ -408,13 +441,13 @@ describe("logging: what leaves the script", () => {
         expect(result.status).toBe(0);
         expect(`${result.stdout}${result.stderr}`.includes("HOOK-STDOUT")).toBe(stdout);
         expect(`${result.stdout}${result.stderr}`.includes("HOOK-STDERR")).toBe(stderr);
-        expect(stepLines(result)).toContain("kaptain: install: helmfile sync");
+        expect(stepLines(result)).toContain("kaptain: install: helmfile apply");
     });
 
     it("says on failure that output was held back, and how to see it", () => {
         const result = run(logged.steps, "create", { env: { HELMFILE_EXIT: "4" } });
         expect(result.status).toBe(4);
-        expect(result.stderr).toContain("failed during step 'helmfile sync' (exit status 4)");
+        expect(result.stderr).toContain("failed during step 'helmfile apply' (exit status 4)");
         expect(result.stderr).toContain("limited by logging 'steps'; set logging to 'all' to see it");
     });
 });
@@ -468,5 +501,28 @@ describe("one run at a time per namespace directory", () => {
         } finally {
             fs.rmSync(path.join(nsDir, "provision-configs", ".kaptain"), { recursive: true, force: true });
         }
+    });
+});
+
+describe("strategy: which releases a phase upgrades", () => {
+    it("apply (the default) checks for helm and helm-diff first, and names the way out when the plugin is missing", () => {
+        const result = run(commands.install, "create", { env: { HELM_STUB_NO_DIFF: "1" } });
+        expect(result.status).toBe(1);
+        expect(result.stderr).toContain("kaptain: install: error: helm-diff is required by the 'apply' strategy");
+        expect(result.stderr).toContain("set helmfile.strategy (or the phase's strategy) to 'sync'");
+        expect(hookCalls()).toEqual([]);
+        expect(helmfileCalls()).toEqual([]);
+        expectCleanedUp();
+    });
+
+    it("sync upgrades every release, as kaptain does, and needs no helm-diff", () => {
+        const result = run(synced, "create", { env: { HELM_STUB_NO_DIFF: "1" } });
+        expect(result.status).toBe(0);
+        expect(argv()).toEqual(["--selector", "action=install", "sync", "--concurrency", "4", "--skip-needs"]);
+    });
+
+    it("the delete script needs no helm-diff: destroy diffs nothing", () => {
+        expect(run(commands.install, "delete", { env: { HELM_STUB_NO_DIFF: "1" } }).status).toBe(0);
+        expect(argv()).toEqual(["--selector", "action=install", "destroy"]);
     });
 });

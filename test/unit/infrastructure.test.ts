@@ -80,12 +80,12 @@ describe("helmfile command lines", () => {
     it("passes environment, selectors, concurrency and per-phase sync args", () => {
         const install = captured(commandOf(engine, "geo-install"));
         expect(install.create).toContain(
-            "\nhelmfile --environment dev --selector action=install sync --concurrency 2 --skip-needs --wait || exit\n",
+            "\nhelmfile --environment dev --selector action=install apply --concurrency 2 --skip-needs --suppress-secrets --wait || exit\n",
         );
         expect(install.delete).toContain("\nhelmfile --environment dev --selector action=install destroy || exit\n");
         const config = captured(commandOf(engine, "geo-config"));
         expect(config.create).toContain(
-            "\nhelmfile --environment dev --selector action=config sync --concurrency 2 || exit\n",
+            "\nhelmfile --environment dev --selector action=config apply --concurrency 2 --suppress-secrets || exit\n",
         );
         expect(config.delete).toContain("\nhelmfile --environment dev --selector action=config destroy || exit\n");
     });

@@ -1,12 +1,13 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { destroyArgv, HelmfileInvocation, syncArgv } from "../../sdk/script/helmfile";
+import { destroyArgv, HelmfileInvocation, deployArgv } from "../../sdk/script/helmfile";
 import { toolsUsedByHooks } from "../../sdk/script/helpers";
 import { PHASE_ORDER } from "../../sdk/phases";
 import { renderPhaseScripts } from "../../sdk/script/phase-script";
 
 const base: HelmfileInvocation = {
     binary: "helmfile",
+    strategy: "sync",
     selectors: ["action=install"],
     concurrency: 4,
     extraArgs: [],
@@ -16,7 +17,7 @@ const base: HelmfileInvocation = {
 describe("helmfile argv", () => {
     it("puts global flags before the subcommand and sync flags after", () => {
         expect(
-            syncArgv("install", {
+            deployArgv("install", {
                 ...base,
                 environment: "prod",
                 file: "../../helmfile.yaml",
@@ -43,8 +44,21 @@ describe("helmfile argv", () => {
         ]);
     });
 
+    it("applies with --suppress-secrets, so the diff it prints shows no Secret values", () => {
+        expect(deployArgv("install", { ...base, strategy: "apply" })).toEqual([
+            "helmfile",
+            "--selector",
+            "action=install",
+            "apply",
+            "--concurrency",
+            "4",
+            "--skip-needs",
+            "--suppress-secrets",
+        ]);
+    });
+
     it("passes no --concurrency for 0, and no --skip-needs for config", () => {
-        expect(syncArgv("config", { ...base, selectors: ["action=config"], concurrency: 0 })).toEqual([
+        expect(deployArgv("config", { ...base, selectors: ["action=config"], concurrency: 0 })).toEqual([
             "helmfile",
             "--selector",
             "action=config",
@@ -70,7 +84,7 @@ describe("generated scripts", () => {
         namespace: "dev",
         workingFromNamespace: "../..",
         hooksFile: "./hooks.sh",
-        helmfile: { ...base, binary: "/opt/my tools/helmfile" },
+        helmfile: { ...base, binary: "/opt/my tools/helmfile", strategy: "apply" as const },
         hookTools: ["rclone"],
         logging: "stderr" as const,
     };
@@ -111,7 +125,7 @@ describe("generated scripts", () => {
     });
 
     it("quote a binary path with spaces", () => {
-        expect(renderPhaseScripts(spec).create).toContain("\n'/opt/my tools/helmfile' --selector action=install sync");
+        expect(renderPhaseScripts(spec).create).toContain("\n'/opt/my tools/helmfile' --selector action=install apply");
     });
 
     it("detect the tools a hooks file needs", () => {

@@ -85,6 +85,19 @@ describe("construction-time checks", () => {
         });
     });
 
+    it.each([
+        [{ helmfile: { strategy: "upgrade" } }, '`helmfile.strategy` must be one of apply, sync, got "upgrade"'],
+        [
+            { phases: { install: { strategy: "all" } } },
+            '`phases.install.strategy` must be one of apply, sync, got "all"',
+        ],
+    ])("rejects the strategy of %j, naming the argument", (extra, message) => {
+        const err = errorOf(() =>
+            resolveInfrastructure({ namespace: "dev", workingDirectory: repo, ...(extra as object) }, root),
+        );
+        expect(err.message).toContain(message);
+    });
+
     it("defaults to config and install, provision off", () => {
         const { phases } = resolveInfrastructure({ namespace: "dev", workingDirectory: repo }, root);
         expect(phases.map(p => p.name)).toEqual(["config", "install"]);
@@ -106,7 +119,14 @@ describe("construction-time checks", () => {
 });
 
 describe("checks on resolved values", () => {
-    const ok = { binary: "helmfile", selectors: ["action=install"], concurrency: 4, extraArgs: [], syncArgs: [] };
+    const ok = {
+        binary: "helmfile",
+        strategy: "sync" as const,
+        selectors: ["action=install"],
+        concurrency: 4,
+        extraArgs: [],
+        syncArgs: [],
+    };
 
     it("accepts sane values", () => {
         expect(invocationProblems("install", ok)).toEqual([]);
