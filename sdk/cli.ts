@@ -6,11 +6,14 @@ import { SynthError } from "./synth/project";
 import { report } from "./synth/report";
 import { synth } from "./synth/synth";
 
-const USAGE = `usage: kaptain synth [--stack NAME] [--project DIR] [--out DIR]
+const USAGE = `usage: kaptain synth [--stack NAME] [--project DIR] [--out DIR] [--live --kubeconfig FILE]
 
 Runs the Pulumi program of the project in DIR (default: the current directory) offline,
 with the stack's config from Pulumi.<stack>.yaml, and writes out/<stack>/: plan.json,
-manifests/ and the phase scripts. Nothing is deployed; no Pulumi CLI is needed.`;
+manifests/ and the phase scripts. Nothing is deployed; no Pulumi CLI is needed.
+With --live, each phase's diff action (kaptain diff: hooks in dry run, helmfile diff)
+also runs against the cluster of --kubeconfig and the releases that would change are
+listed; it changes nothing there and uploads nothing.`;
 
 async function main(argv: string[]): Promise<number> {
     let parsed;
@@ -22,6 +25,8 @@ async function main(argv: string[]): Promise<number> {
                 stack: { type: "string", short: "s" },
                 project: { type: "string", short: "C" },
                 out: { type: "string" },
+                live: { type: "boolean" },
+                kubeconfig: { type: "string" },
                 help: { type: "boolean", short: "h" },
             },
         });
@@ -38,11 +43,16 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`kaptain: unknown command '${[command, ...rest].join(" ")}'\n${USAGE}\n`);
         return 2;
     }
+    if (parsed.values.live === true && parsed.values.kubeconfig === undefined) {
+        process.stderr.write(`kaptain: --live needs --kubeconfig FILE: the cluster to compare with\n${USAGE}\n`);
+        return 2;
+    }
     try {
         const result = await synth({
             projectDirectory: path.resolve(parsed.values.project ?? "."),
             stack: parsed.values.stack,
             outDirectory: parsed.values.out,
+            ...(parsed.values.live === true ? { liveKubeconfig: parsed.values.kubeconfig } : {}),
         });
         process.stdout.write(`${report(result)}\n`);
         return 0;

@@ -539,6 +539,12 @@ export class Infrastructure extends pulumi.ComponentResource {
     public readonly namespaceObject?: k8s.core.v1.Namespace;
     /** The Kubernetes provider built from `kubeconfig` / `helmfile.kubeContext`, when one was. */
     public readonly kubernetesProvider?: k8s.Provider;
+    /**
+     * kaptain's diff action of each enabled phase, as a bash script to run in the phase's
+     * directory with its environment: changes nothing, prints helmfile's diff
+     * (`kaptain synth --live` runs them).
+     */
+    public readonly diffScripts: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: InfrastructureArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("kaptain:index:Infrastructure", name, {}, opts);
@@ -555,7 +561,11 @@ export class Infrastructure extends pulumi.ComponentResource {
         this.provisionConfigs = built.provisionConfigs;
         this.namespaceObject = built.namespaceObject;
         this.kubernetesProvider = built.kubernetesProvider;
+        this.diffScripts = pulumi
+            .all(Object.values(built.phases).map((p: Phase) => pulumi.all([p.name, p.diffScript])))
+            .apply(entries => Object.fromEntries(entries) as Record<string, string>);
         this.registerOutputs({
+            diffScripts: this.diffScripts,
             namespace: this.namespace,
             phases: this.phases,
             fingerprint: this.fingerprint,

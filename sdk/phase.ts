@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { PhaseName } from "./phases";
 import { HelmfileInvocation, HelmfileStrategy } from "./script/helmfile";
-import { INTERPRETER, PhaseLogging, PhaseScripts, renderPhaseScripts } from "./script/phase-script";
+import { INTERPRETER, PhaseLogging, PhaseScripts, renderDiffScript, renderPhaseScripts } from "./script/phase-script";
 
 /** One deployed phase: the Command that runs it and the scripts it carries. */
 export interface Phase {
@@ -12,6 +12,8 @@ export interface Phase {
     readonly command: command.local.Command;
     /** The generated scripts, as the Command received them. */
     readonly scripts: pulumi.Output<PhaseScripts>;
+    /** kaptain's diff action for this phase: changes nothing, prints what would change. */
+    readonly diffScript: pulumi.Output<string>;
 }
 
 /** The resolved inputs of one phase's helmfile call; Inputs resolve inside the builder. */
@@ -119,7 +121,7 @@ export function createPhaseCommand(
             if (problems.length > 0) {
                 throw new pulumi.ResourceError(`${args.phase} phase: ${problems.join("; ")}`, parent);
             }
-            return renderPhaseScripts({
+            const spec = {
                 phase: args.phase,
                 namespace: args.namespace,
                 workingFromNamespace: args.workingFromNamespace,
@@ -127,7 +129,8 @@ export function createPhaseCommand(
                 hookTools: args.hookTools,
                 helmfile: invocation,
                 logging: args.logging,
-            });
+            };
+            return { ...renderPhaseScripts(spec), diff: renderDiffScript(spec) };
         });
 
     const cmd = new command.local.Command(
@@ -155,5 +158,10 @@ export function createPhaseCommand(
         },
     );
 
-    return { name: args.phase, command: cmd, scripts };
+    return {
+        name: args.phase,
+        command: cmd,
+        scripts: scripts.apply(({ create, update, delete: del }) => ({ create, update, delete: del })),
+        diffScript: scripts.diff,
+    };
 }

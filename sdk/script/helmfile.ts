@@ -60,6 +60,21 @@ export function deployArgv(phase: PhaseName, h: HelmfileInvocation): string[] {
     ];
 }
 
+/**
+ * `helmfile … diff` for a phase, kaptain's diff action: `--detailed-exitcode` (2 when
+ * something would change), Secret values suppressed, the phase's `--skip-needs`.
+ */
+export function diffArgv(phase: PhaseName, h: HelmfileInvocation): string[] {
+    return [
+        ...globalArgs(h),
+        "diff",
+        "--detailed-exitcode",
+        "--suppress-secrets",
+        ...(h.concurrency > 0 ? ["--concurrency", String(h.concurrency)] : []),
+        ...(phase === "config" ? [] : ["--skip-needs"]),
+    ];
+}
+
 /** `helmfile … destroy` for a phase: kaptain's uninstall / unprovision. */
 export function destroyArgv(h: HelmfileInvocation): string[] {
     return [...globalArgs(h), "destroy"];

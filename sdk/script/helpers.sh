@@ -149,6 +149,14 @@ kaptain_require_helm_diff() {
   fi
 }
 
+# After `helmfile diff --detailed-exitcode`: status 2 means "changes found", not a failure.
+kaptain_diff_status() {
+  local status=$?
+  if [ "$status" -ne 2 ]; then
+    exit "$status"
+  fi
+}
+
 # The kubeconfig comes through the environment (a Pulumi secret), never through the
 # command string. Content is written to a private file that the trap removes.
 kaptain_kubeconfig() {
@@ -289,7 +297,7 @@ kaptain_tar_reproducible() {
 
 # rclone_config APP [RCLONE_CONF]: pack APP's merged config into APP-config.tar.gz and
 # copy it to the remote kaptain:<namespace>/ with the given rclone config (default: the
-# namespace directory's rclone.conf).
+# namespace directory's rclone.conf). With KAPTAIN_DRY_RUN set, it packs but copies nothing.
 rclone_config() {
   kaptain_usage $# 1 2 "rclone_config APP [RCLONE_CONF]" && kaptain_nonempty "rclone_config APP [RCLONE_CONF]" "$@" || return
   local app=$1 conf=${2:-$KAPTAIN_NAMESPACE_DIRECTORY/rclone.conf}
@@ -300,6 +308,11 @@ rclone_config() {
     "$KAPTAIN_NAMESPACE_DIRECTORY/configs/$app" \
     "$work/files"
   kaptain_tar_reproducible "$work/files" "$work/$app-config.tar.gz"
+  # A diff (KAPTAIN_DRY_RUN=1) packs, so the hook behaves as in a deploy, but uploads nothing.
+  if [ -n "${KAPTAIN_DRY_RUN:-}" ]; then
+    printf 'kaptain: dry run: not copying %s-config.tar.gz to kaptain:%s/\n' "$app" "$KAPTAIN_NAMESPACE"
+    return 0
+  fi
   rclone --config "$conf" copyto "$work/$app-config.tar.gz" \
     "kaptain:$KAPTAIN_NAMESPACE/$app-config.tar.gz"
 }

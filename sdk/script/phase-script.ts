@@ -1,6 +1,6 @@
 import { PHASES, PhaseName } from "../phases";
 import { helpersSource } from "./helpers";
-import { deployArgv, destroyArgv, HelmfileInvocation } from "./helmfile";
+import { deployArgv, destroyArgv, diffArgv, HelmfileInvocation } from "./helmfile";
 import { shJoin, shQuote } from "./quote";
 
 /**
@@ -46,17 +46,33 @@ export function renderPhaseScripts(spec: PhaseScriptSpec): PhaseScripts {
     return { create, update: create, delete: renderScript(spec, "delete") };
 }
 
+/**
+ * kaptain's diff action for one phase: the `pre-diff` hook, make-config, `helmfile diff`
+ * with the phase's selectors, `post-diff`. It changes nothing: `KAPTAIN_DRY_RUN=1` makes
+ * `rclone_config` pack without uploading, and helm-diff's three-way merge compares with
+ * the live objects, so a hand-made change shows. helmfile's output (stdout and stderr
+ * merged, in order) is the script's stdout; exit status 0 whether or not anything differs.
+ */
+export function renderDiffScript(spec: PhaseScriptSpec): string {
+    return renderScript({ ...spec, logging: "all" }, "diff");
+}
+
 /** One step of a phase: the line of the plan at the top, and the script lines that do it. */
 interface Step {
     readonly plan: string;
     readonly lines: readonly string[];
 }
 
-function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete"): string {
-    const action = operation === "create" ? spec.phase : PHASES[spec.phase].undo;
-    const helmfileLine = operation === "create" ? deployArgv(spec.phase, spec.helmfile) : destroyArgv(spec.helmfile);
-    // apply diffs before it upgrades: helm and its diff plugin must be there.
-    const applies = operation === "create" && spec.helmfile.strategy === "apply";
+function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete" | "diff"): string {
+    const action = operation === "create" ? spec.phase : operation === "diff" ? "diff" : PHASES[spec.phase].undo;
+    const helmfileLine =
+        operation === "create"
+            ? deployArgv(spec.phase, spec.helmfile)
+            : operation === "diff"
+              ? diffArgv(spec.phase, spec.helmfile)
+              : destroyArgv(spec.helmfile);
+    // apply and diff compare with the cluster first: helm and its diff plugin must be there.
+    const applies = operation === "diff" || (operation === "create" && spec.helmfile.strategy === "apply");
     const tools = ["helmfile", ...(applies ? ["helm", "helm-diff"] : []), ...spec.hookTools];
     const steps: Step[] = [
         {
@@ -69,35 +85,57 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete"): st
                 "kaptain_preflight",
             ],
         },
-        operation === "create"
+        operation !== "delete"
             ? {
                   plan: "lock the namespace directory; remove a stale provision-configs/.kaptain",
                   lines: ["kaptain_lock", "kaptain_clean_embed"],
               }
             : { plan: "lock the namespace directory", lines: ["kaptain_lock"] },
-        ...(operation === "create"
+        ...(operation === "diff"
             ? [
-                  hookStep(spec, `pre-${action}`, true),
+                  {
+                      plan: "dry run: hooks pack but upload nothing; helm-diff compares with the live objects",
+                      lines: ["export KAPTAIN_DRY_RUN=1 HELM_DIFF_THREE_WAY_MERGE=true"],
+                  },
+                  hookStep(spec, "pre-diff", true),
                   hookStep(spec, "make-config", true),
                   {
                       plan: "copy rclone.conf into provision-configs/.kaptain, if there is one",
                       lines: ["kaptain_copy_rclone_conf"],
                   },
-                  helmfileStep(`helmfile ${spec.helmfile.strategy}`, helmfileLine),
-                  hookStep(spec, `post-${action}`, true),
+                  {
+                      plan: shJoin(helmfileLine),
+                      lines: [
+                          `kaptain_step ${shQuote("helmfile diff")}`,
+                          // exit status 2 is "changes found", not a failure
+                          `${shJoin(helmfileLine)} 2>&1 || kaptain_diff_status`,
+                      ],
+                  },
+                  hookStep(spec, "post-diff", true),
               ]
-            : [
-                  // delete runs from state, maybe long after the repository changed: a hooks
-                  // file removed since then must not block the uninstall.
-                  hookStep(spec, `pre-${action}`, false),
-                  helmfileStep("helmfile destroy", helmfileLine),
-                  hookStep(spec, `post-${action}`, false),
-              ]
+            : operation === "create"
+              ? [
+                    hookStep(spec, `pre-${action}`, true),
+                    hookStep(spec, "make-config", true),
+                    {
+                        plan: "copy rclone.conf into provision-configs/.kaptain, if there is one",
+                        lines: ["kaptain_copy_rclone_conf"],
+                    },
+                    helmfileStep(`helmfile ${spec.helmfile.strategy}`, helmfileLine),
+                    hookStep(spec, `post-${action}`, true),
+                ]
+              : [
+                    // delete runs from state, maybe long after the repository changed: a hooks
+                    // file removed since then must not block the uninstall.
+                    hookStep(spec, `pre-${action}`, false),
+                    helmfileStep("helmfile destroy", helmfileLine),
+                    hookStep(spec, `post-${action}`, false),
+                ]
         ).filter((step): step is Step => step !== undefined),
     ];
 
     const header = [
-        `# pulumi-kaptain: ${action} (${spec.phase} phase, ${operation === "create" ? "create/update" : "delete"}) ` +
+        `# pulumi-kaptain: ${action} (${spec.phase} phase, ${operation === "create" ? "create/update" : operation}) ` +
             `of namespace ${spec.namespace}`,
         "# Runs with bash in the namespace directory. The plan:",
         ...steps.map((step, i) => `#   ${i + 1}. ${step.plan}`),

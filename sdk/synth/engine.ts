@@ -36,6 +36,8 @@ export interface Engine {
     readonly resources: RegisteredResource[];
     /** Messages the program logged with `pulumi.log.warn`, in order. */
     readonly warnings: string[];
+    /** The outputs components registered (`registerOutputs`), secrets revealed, by URN. */
+    readonly outputs: Map<string, Record<string, unknown>>;
     /** Waits until every registration the program started has been seen. */
     settle(): Promise<void>;
     find(type: string, name: string): RegisteredResource | undefined;
@@ -59,6 +61,7 @@ export interface EngineOptions {
 export async function startEngine(options: EngineOptions = {}): Promise<Engine> {
     const resources: RegisteredResource[] = [];
     const warnings: string[] = [];
+    const outputs = new Map<string, Record<string, unknown>>();
     // Without an engine, the SDK prints warnings to the console; collect them instead,
     // so synth can report them with the plan and tests can assert on them.
     (pulumi.log as { warn: typeof pulumi.log.warn }).warn = async (message: string) => {
@@ -101,9 +104,16 @@ export async function startEngine(options: EngineOptions = {}): Promise<Engine> 
             callback(err, resp);
         });
 
+    const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+    monitor.registerResourceOutputs = (req, callback) => {
+        outputs.set(req.getUrn(), reveal(req.getOutputs()?.toJavaScript() ?? {}) as Record<string, unknown>);
+        registerOutputs(req, callback);
+    };
+
     return {
         resources,
         warnings,
+        outputs,
         settle: async () => {
             await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
         },
@@ -113,6 +123,11 @@ export async function startEngine(options: EngineOptions = {}): Promise<Engine> 
 
 interface MockMonitorLike {
     registerResource(req: RegisterRequest, callback: (err: Error | null, resp?: RegisterResponse) => void): void;
+    registerResourceOutputs(req: RegisterOutputsRequest, callback: (err: Error | null, resp?: unknown) => void): void;
+}
+interface RegisterOutputsRequest {
+    getUrn(): string;
+    getOutputs(): { toJavaScript(): unknown } | undefined;
 }
 interface RegisterRequest {
     getType(): string;

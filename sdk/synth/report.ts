@@ -1,3 +1,4 @@
+import { formatReleaseChanges } from "../live-diff";
 import { Plan, PlannedPhase, PlanResource, SynthResult } from "./synth";
 
 /** A readable summary of a synth: the resource tree, the phases in order, what changed. */
@@ -13,6 +14,9 @@ export function report(result: SynthResult): string {
             lines.push(`     ${"".padEnd(10)} in ${dir}; delete: ${helmfileLine(p.scripts.delete)}`);
         });
     }
+    if (result.live !== undefined) {
+        lines.push("", ...liveSection(result.live));
+    }
     lines.push("", ...changes(result.previous, plan));
     const warnings = [...(plan.warnings ?? []), ...destructiveChanges(result.previous, plan)];
     if (warnings.length > 0) {
@@ -26,6 +30,24 @@ export function report(result: SynthResult): string {
     }
     lines.push("", `wrote ${result.outDirectory}/ (${result.files.length} files)`);
     return lines.join("\n");
+}
+
+/** The releases each phase would change in the cluster, one line each; drift said as such. */
+function liveSection(live: NonNullable<SynthResult["live"]>): string[] {
+    const lines = ["Live diff (helmfile diff against the cluster; full diffs in live/):"];
+    for (const d of live) {
+        const name = live.some(o => o.infrastructure !== d.infrastructure) ? `${d.infrastructure} ${d.phase}` : d.phase;
+        if (d.changes.length === 0) {
+            lines.push(`  ${name}: no release would change`);
+            continue;
+        }
+        const count = `${d.changes.length} release${d.changes.length > 1 ? "s" : ""} would change`;
+        lines.push(
+            `  ${name}: ${count}${d.drift ? " (drift: nothing changed in the repository since the last synth)" : ""}`,
+        );
+        lines.push(...formatReleaseChanges(d.changes).map(l => `    ${l}`));
+    }
+    return lines;
 }
 
 const COMMAND = "command:local:Command";

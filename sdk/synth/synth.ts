@@ -1,7 +1,9 @@
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { SYNTH_OUTPUT_MARKER } from "../fingerprint";
+import { parseHelmfileDiff, ReleaseChange } from "../live-diff";
 import { shQuote } from "../script/quote";
 import { RegisteredResource, SECRET_MARKER, startEngine } from "./engine";
 import { chooseStack, readProject, readStackConfig, SynthError } from "./project";
@@ -36,6 +38,17 @@ export interface PlannedPhase {
     readonly phase: string;
     readonly command: PlanResource;
     readonly scripts: { readonly create: string; readonly update: string; readonly delete: string };
+    /** kaptain's diff action for the phase, from the Infrastructure's outputs. */
+    readonly diff?: string;
+}
+
+/** What `--live` found for one phase: the releases that differ from the cluster. */
+export interface LiveDiff {
+    readonly infrastructure: string;
+    readonly phase: string;
+    readonly changes: readonly ReleaseChange[];
+    /** Nothing in the phase's inputs changed since the previous synth: what differs is drift. */
+    readonly drift: boolean;
 }
 
 export interface SynthOptions {
@@ -44,6 +57,8 @@ export interface SynthOptions {
     readonly stack?: string;
     /** Where `<stack>/` is written. @default `<project>/out` */
     readonly outDirectory?: string;
+    /** Run each phase's diff action against the cluster of this kubeconfig (`--live`). */
+    readonly liveKubeconfig?: string;
 }
 
 export interface SynthResult {
@@ -52,6 +67,7 @@ export interface SynthResult {
     readonly phases: readonly PlannedPhase[];
     readonly outDirectory: string;
     readonly files: readonly string[];
+    readonly live?: readonly LiveDiff[];
 }
 
 const INFRASTRUCTURE = "kaptain:index:Infrastructure";
@@ -84,6 +100,7 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
     const outRoot = path.resolve(project.directory, options.outDirectory ?? "out");
     let resources: RegisteredResource[];
     let warnings: string[] = [];
+    let outputs = new Map<string, Record<string, unknown>>();
     try {
         const engine = await startEngine({ project: project.name, stack, config, secretKeys });
         process.chdir(project.directory); // as the Pulumi CLI runs a program
@@ -98,6 +115,7 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
         await Promise.race([engine.settle(), firstFailure]);
         resources = engine.resources;
         warnings = engine.warnings;
+        outputs = engine.outputs;
     } catch (err) {
         failures.unshift(err);
         resources = [];
@@ -126,11 +144,61 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
         })),
         warnings,
     };
-    const phases = plannedPhases(plan);
+    const phases = plannedPhases(plan, outputs);
     const outDirectory = path.join(outRoot, stack);
     const previous = readPreviousPlan(outDirectory);
-    const files = writeOutput(outRoot, stack, plan, phases, resources);
-    return { plan, previous, phases, outDirectory, files };
+    const live =
+        options.liveKubeconfig === undefined
+            ? undefined
+            : liveDiffs(project.directory, phases, resources, path.resolve(options.liveKubeconfig), previous);
+    const files = writeOutput(outRoot, stack, plan, phases, resources, live);
+    return { plan, previous, phases, outDirectory, files, live: live?.map(({ output: _output, ...d }) => d) };
+}
+
+/**
+ * Runs each phase's diff action the way the command provider would run its scripts (its
+ * dir, the process environment plus its environment), with the given kubeconfig. It
+ * changes nothing: hooks pack but upload nothing, helmfile only diffs.
+ */
+function liveDiffs(
+    projectDirectory: string,
+    phases: readonly PlannedPhase[],
+    resources: readonly RegisteredResource[],
+    kubeconfig: string,
+    previous: Plan | undefined,
+): Array<LiveDiff & { output: string }> {
+    if (!fs.existsSync(kubeconfig)) {
+        throw new SynthError(`--kubeconfig ${kubeconfig}: no such file`);
+    }
+    return phases.map(p => {
+        const command = resources.find(r => r.urn === p.command.urn)!;
+        const inputs = command.inputs as { dir: string; environment?: Record<string, string> };
+        if (p.diff === undefined) {
+            throw new SynthError(`${p.infrastructure} ${p.phase}: the program registered no diff script`);
+        }
+        const run = spawnSync("bash", ["-c", p.diff], {
+            cwd: path.resolve(projectDirectory, inputs.dir),
+            env: { ...process.env, ...(inputs.environment ?? {}), KAPTAIN_KUBECONFIG: kubeconfig },
+            encoding: "utf8",
+            maxBuffer: 256 * 1024 * 1024,
+        });
+        if (run.status !== 0) {
+            const tail = `${run.stdout}\n${run.stderr}`.trim().split("\n").slice(-15).join("\n");
+            throw new SynthError(
+                `--live: the diff of ${p.infrastructure} ${p.phase} failed against ${kubeconfig}:\n${tail}`,
+            );
+        }
+        const before = previous?.resources.find(r => r.urn === p.command.urn);
+        const unchanged = before !== undefined && JSON.stringify(before.inputs) === JSON.stringify(p.command.inputs);
+        const changes = parseHelmfileDiff(run.stdout);
+        return {
+            infrastructure: p.infrastructure,
+            phase: p.phase,
+            changes,
+            drift: unchanged && changes.length > 0,
+            output: run.stdout,
+        };
+    });
 }
 
 function describeError(err: unknown): string {
@@ -168,7 +236,10 @@ function registerTypeScript(main: string): void {
 }
 
 /** The phases of every Infrastructure, in registration (deploy) order. */
-export function plannedPhases(plan: Plan): PlannedPhase[] {
+export function plannedPhases(
+    plan: Plan,
+    outputs: ReadonlyMap<string, Record<string, unknown>> = new Map(),
+): PlannedPhase[] {
     const infrastructures = new Map(plan.resources.filter(r => r.type === INFRASTRUCTURE).map(r => [r.urn, r.name]));
     return plan.resources.flatMap(r => {
         const infra = r.parent !== undefined ? infrastructures.get(r.parent) : undefined;
@@ -176,12 +247,15 @@ export function plannedPhases(plan: Plan): PlannedPhase[] {
             return [];
         }
         const { create, update, delete: del } = r.inputs as Record<string, string>;
+        const phase = r.name.slice(infra.length + 1);
+        const diffScripts = outputs.get(r.parent!)?.diffScripts as Record<string, string> | undefined;
         return [
             {
                 infrastructure: infra,
-                phase: r.name.slice(infra.length + 1),
+                phase,
                 command: r,
                 scripts: { create, update, delete: del },
+                ...(diffScripts?.[phase] !== undefined ? { diff: diffScripts[phase] } : {}),
             },
         ];
     });
@@ -201,6 +275,7 @@ function writeOutput(
     plan: Plan,
     phases: readonly PlannedPhase[],
     resources: readonly RegisteredResource[],
+    live: ReadonlyArray<LiveDiff & { output: string }> | undefined,
 ): string[] {
     fs.mkdirSync(outRoot, { recursive: true });
     // The marker keeps the output folder out of every later fingerprint: when the
@@ -233,6 +308,13 @@ function writeOutput(
             write(`${prefix}.update.sh`, p.scripts.update);
             write(`${prefix}.delete.sh`, p.scripts.delete);
             write(`${prefix}.env`, phaseEnvFile(p));
+            if (p.diff !== undefined) {
+                write(`${prefix}.diff.sh`, p.diff);
+            }
+            const found = live?.find(d => d.infrastructure === p.infrastructure && d.phase === p.phase);
+            if (found !== undefined) {
+                write(`${single ? "live" : `live/${p.infrastructure}`}/${p.phase}.diff`, found.output);
+            }
         }
         const target = path.join(outRoot, stack);
         fs.rmSync(target, { recursive: true, force: true });

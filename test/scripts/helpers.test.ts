@@ -85,6 +85,20 @@ describe("rclone_config", () => {
         expect(fs.existsSync(path.join(remote, "dev", "tiles-config.tar.gz"))).toBe(true);
     });
 
+    it("packs but uploads nothing in a dry run (KAPTAIN_DRY_RUN, set by the diff action)", () => {
+        const dir = tempDir();
+        const remote = path.join(dir, "remote");
+        writeTree(dir, {
+            "configs/tiles/a.json": "{}",
+            "namespaces/dev/rclone.conf": `[kaptain]\ntype = alias\nremote = ${remote}\n`,
+        });
+        const r = bash(dir, 'rclone_config tiles && ls "$KAPTAIN_TMP/rclone_config.tiles"', { KAPTAIN_DRY_RUN: "1" });
+        expect(r.status).toBe(0);
+        expect(r.stdout).toContain("kaptain: dry run: not copying tiles-config.tar.gz to kaptain:dev/");
+        expect(r.stdout).toContain("tiles-config.tar.gz");
+        expect(fs.existsSync(remote)).toBe(false);
+    });
+
     it("fails when rclone cannot copy", () => {
         const dir = tempDir();
         writeTree(dir, { "configs/tiles/a.json": "{}", "namespaces/dev/rclone.conf": "[other]\ntype = local\n" });

@@ -30,7 +30,7 @@ describe("kaptain synth on the example", () => {
             "manifests/dev.secret.rclone-config.yaml",
             "manifests/namespace.dev.yaml",
             ...["config", "install"].flatMap(p =>
-                ["create.sh", "delete.sh", "env", "update.sh"].map(s => `phases/${p}.${s}`),
+                ["create.sh", "delete.sh", "diff.sh", "env", "update.sh"].map(s => `phases/${p}.${s}`),
             ),
             "plan.json",
         ]);

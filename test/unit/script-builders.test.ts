@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { destroyArgv, HelmfileInvocation, deployArgv } from "../../sdk/script/helmfile";
 import { toolsUsedByHooks } from "../../sdk/script/helpers";
 import { PHASE_ORDER } from "../../sdk/phases";
-import { renderPhaseScripts } from "../../sdk/script/phase-script";
+import { renderDiffScript, renderPhaseScripts } from "../../sdk/script/phase-script";
 
 const base: HelmfileInvocation = {
     binary: "helmfile",
@@ -97,18 +97,21 @@ describe("generated scripts", () => {
     }
 
     const combinations = PHASE_ORDER.flatMap(phase =>
-        (["create", "delete"] as const).flatMap(operation => [true, false].map(hooks => ({ phase, operation, hooks }))),
+        (["create", "delete", "diff"] as const).flatMap(operation =>
+            [true, false].map(hooks => ({ phase, operation, hooks })),
+        ),
     );
 
     it.each(combinations)("$phase $operation, hooks $hooks: pass shellcheck and read as the snapshot", c => {
-        const scripts = renderPhaseScripts({
+        const combination = {
             ...spec,
             phase: c.phase,
             hooksFile: c.hooks ? "./hooks.sh" : undefined,
             hookTools: c.hooks ? ["rclone", "tar", "gzip"] : [],
             helmfile: { ...spec.helmfile, selectors: [`action=${c.phase}`] },
-        });
-        const script = scripts[c.operation];
+        };
+        const scripts = renderPhaseScripts(combination);
+        const script = c.operation === "diff" ? renderDiffScript(combination) : scripts[c.operation];
         const out = spawnSync("shellcheck", ["-s", "bash", "-e", "SC1091", "-"], { input: script, encoding: "utf8" });
         expect(out.stdout).toBe("");
         expect(out.status).toBe(0);
