@@ -95,7 +95,7 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete" | "d
             ? [
                   {
                       plan: "dry run: hooks pack but upload nothing; helm-diff compares with the live objects",
-                      lines: ["export KAPTAIN_DRY_RUN=1 HELM_DIFF_THREE_WAY_MERGE=true"],
+                      lines: ["export KAPTAIN_DRY_RUN=1", THREE_WAY_MERGE],
                   },
                   hookStep(spec, "pre-diff", true),
                   hookStep(spec, "make-config", true),
@@ -159,8 +159,21 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete" | "d
     return [...header, ...body].join("\n").replace("from line LINE.", `from line ${firstStepLine}.`);
 }
 
+/**
+ * helm-diff compares with the live objects (three-way merge), so that apply and diff see
+ * what was changed or deleted by hand, and apply puts it back. A user's own setting wins.
+ */
+const THREE_WAY_MERGE = 'export HELM_DIFF_THREE_WAY_MERGE="${HELM_DIFF_THREE_WAY_MERGE:-true}"';
+
 function helmfileStep(name: string, argv: readonly string[]): Step {
-    return { plan: shJoin(argv), lines: [`kaptain_step ${shQuote(name)}`, helmfileCall(argv)] };
+    return {
+        plan: shJoin(argv),
+        lines: [
+            `kaptain_step ${shQuote(name)}`,
+            ...(name === "helmfile apply" ? [THREE_WAY_MERGE] : []),
+            helmfileCall(argv),
+        ],
+    };
 }
 
 /**

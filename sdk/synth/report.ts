@@ -132,7 +132,8 @@ function detail(r: PlanResource): string {
 export function helmfileLine(script: string | undefined): string {
     const lines = (script ?? "").split("\n");
     const step = lines.findIndex(l => /^kaptain_step 'helmfile (sync|apply|destroy)'$/.test(l));
-    return step >= 0 ? lines[step + 1].replace(/ \|\| exit$/, "") : "(unknown)";
+    const command = step >= 0 ? lines.slice(step + 1).find(l => !l.startsWith("export ")) : undefined;
+    return command !== undefined ? command.replace(/ \|\| exit$/, "") : "(unknown)";
 }
 
 /** Resources added, removed, and inputs changed since the previous synth of the stack. */

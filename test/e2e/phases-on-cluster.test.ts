@@ -16,6 +16,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CapturedCommand, captured, commandOf, runProgram } from "../support/program";
 import { runCaptured, ScriptRun, startCaptured } from "../support/run-script";
+import { kaptain } from "../support/synth-project";
 import { Cluster, startCluster } from "./cluster/cluster";
 import { REPO_ROOT, tool, ToolEnvironment, toolEnvironment, toolchain } from "./support/tools";
 
@@ -189,6 +190,72 @@ describe("the phase scripts against real clusters", () => {
         });
         expectSucceeded(sync);
         expect(upgraded(afterApply, releases(clusterB))).toEqual([...INSTALL_RELEASES].sort());
+    });
+
+    it("synth --live lists what would change and drift, changes nothing, and the next apply corrects the drift", () => {
+        // A Pulumi project around the same repository, for kaptain synth.
+        const project = path.join(env.dir, "project");
+        fs.mkdirSync(project);
+        fs.writeFileSync(path.join(project, "Pulumi.yaml"), "name: shop\nruntime: nodejs\n");
+        fs.writeFileSync(
+            path.join(project, "index.ts"),
+            `import { Infrastructure, infrastructureArgsFromConfig } from ${JSON.stringify(path.join(REPO_ROOT, "sdk"))};\n` +
+                'new Infrastructure("shop", infrastructureArgsFromConfig());\n',
+        );
+        fs.writeFileSync(
+            path.join(project, "Pulumi.e2e.yaml"),
+            [
+                "config:",
+                `  kaptain:namespace: ${NAMESPACE}`,
+                `  kaptain:workingDirectory: ${JSON.stringify(repo)}`,
+                `  kaptain:kubeconfig: ${JSON.stringify(clusterB.kubeconfig)}`,
+                "  kaptain:phases: {config: true, install: true, provision: true}",
+                `  kaptain:environment: {E2E_RECORD: ${JSON.stringify(record)}, RCLONE_CONFIG_KAPTAIN_REMOTE: ${JSON.stringify(`store:${remote}`)}}`,
+                "",
+            ].join("\n"),
+        );
+        const live = () => {
+            const run = kaptain(
+                ["synth", "--project", project, "--stack", "e2e", "--live", "--kubeconfig", clusterB.kubeconfig],
+                project,
+                { ...env.env, KUBECONFIG: clusterA.kubeconfig },
+            );
+            expect(run.status, run.stderr).toBe(0);
+            return run.stdout;
+        };
+        const uploads = () =>
+            fs.readdirSync(path.join(remote, NAMESPACE)).map(f => fs.statSync(path.join(remote, NAMESPACE, f)).mtimeMs);
+
+        expect(live()).toMatch(
+            /config: no release would change\n {2}install: no release would change\n {2}provision: no release would change/,
+        );
+
+        // An edit in the repository, and an object deleted by hand.
+        fs.writeFileSync(path.join(repo, "configs/fleet/3.yaml"), 'value: "3-two"\n');
+        kubectl(clusterB, "delete", "configmap", "fleet-12", "-n", NAMESPACE);
+        const revisions = releases(clusterB);
+        const uploaded = uploads();
+        const report = live();
+        expect(report).toContain("  install: 2 releases would change\n");
+        expect(report).toMatch(/~ fleet-3 +upgraded: 1 changed/);
+        expect(report).toMatch(/~ fleet-12 +upgraded: 1 added/);
+        // A preview changes nothing: no release upgraded, nothing uploaded by rclone_config.
+        expect(releases(clusterB)).toEqual(revisions);
+        expect(uploads()).toEqual(uploaded);
+
+        // The edit is reverted; run again with the same inputs: what is left is drift.
+        fs.writeFileSync(path.join(repo, "configs/fleet/3.yaml"), 'value: "3-one"\n');
+        live();
+        const drift = live();
+        expect(drift).toContain(
+            "  install: 1 release would change (drift: nothing changed in the repository since the last synth)",
+        );
+        expect(drift).toMatch(/~ fleet-12 +upgraded: 1 added/);
+
+        // The install phase's next run (apply) puts it back; then nothing differs.
+        expectSucceeded(phase("install", "create"));
+        expect(configMapData(clusterB, "fleet-12")).toEqual({ value: "12-one" });
+        expect(live()).toContain("  install: no release would change");
     });
 
     it("a chart that fails to render fails the phase naming the step; no post hook; nothing left; the fix deploys", () => {
