@@ -136,8 +136,20 @@ export function infrastructureArgsFromConfig(
     const phases = object("phases", CONFIG_KEYS.phases) as PhasesArgs | undefined;
 
     const environment = object("environment", undefined);
+    // `pulumi config set --secret --path kaptain:environment.TOKEN …` makes the whole key
+    // secret: every value is then handed on as a Pulumi secret, and never echoed.
+    const secretEnvironment = isSecretKey(`${prefix}environment`);
     for (const [k, v] of Object.entries(environment ?? {})) {
-        if (typeof v !== "string") bad(`environment.${k}`, "a string", v);
+        if (typeof v !== "string") {
+            if (secretEnvironment) {
+                problems.push({
+                    propertyPath: `environment.${k}`,
+                    reason: `config \`${CONFIG_NAMESPACE}:environment.${k}\` must be a string (its value is secret: not shown)`,
+                });
+            } else {
+                bad(`environment.${k}`, "a string", v);
+            }
+        }
     }
     const fingerprintExclude = raw("fingerprintExclude");
     if (fingerprintExclude !== undefined && !matches("string[]", fingerprintExclude)) {
@@ -175,7 +187,7 @@ export function infrastructureArgsFromConfig(
         const { enabled: _enabled, ...fields } = pc ?? {};
         provisionConfigs = {
             ...(fields as InfrastructureProvisionConfigs),
-            ...(hasSecret ? { secret: config.requireSecretObject<Record<string, unknown>>("secret") } : {}),
+            ...(hasSecret ? { secret: secretMap(config) } : {}),
             ...(configKeys !== undefined ? { configKeys: configKeys as Record<string, string> } : {}),
         };
     }
@@ -187,13 +199,46 @@ export function infrastructureArgsFromConfig(
         ...(hooks !== undefined ? { hooks } : {}),
         ...(helmfile !== undefined ? { helmfile } : {}),
         ...(phases !== undefined ? { phases } : {}),
-        ...(environment !== undefined ? { environment: environment as Record<string, string> } : {}),
+        ...(environment !== undefined
+            ? {
+                  environment: secretEnvironment
+                      ? Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, pulumi.secret(v as string)]))
+                      : (environment as Record<string, string>),
+              }
+            : {}),
         ...(fingerprintExclude !== undefined ? { fingerprintExclude: fingerprintExclude as string[] } : {}),
         ...(kubeconfig !== undefined ? { kubeconfig } : {}),
         ...(provisionConfigs !== undefined ? { provisionConfigs } : {}),
         ...flags,
         ...(logging !== undefined ? { logging } : {}),
     };
+}
+
+/**
+ * `kaptain:secret` as a secret map. Parsed here rather than with `requireSecretObject`,
+ * whose error message quotes the value.
+ */
+function secretMap(config: pulumi.Config): pulumi.Output<Record<string, unknown>> {
+    return config.requireSecret("secret").apply(text => {
+        let parsed: unknown;
+        try {
+            parsed = JSON.parse(text);
+        } catch {
+            parsed = undefined;
+        }
+        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+            throw new pulumi.RunError(
+                `config \`${CONFIG_NAMESPACE}:secret\` must be a JSON object of the namespace Secret's values ` +
+                    "(its value is secret: not shown)",
+            );
+        }
+        return parsed as Record<string, unknown>;
+    });
+}
+
+/** Whether the stack marks a config key secret (`pulumi config set --secret`, with or without --path). */
+function isSecretKey(fullKey: string): boolean {
+    return (pulumi.runtime as unknown as { isConfigSecret(k: string): boolean }).isConfigSecret(fullKey);
 }
 
 function matches(kind: Kind, value: unknown): boolean {

@@ -557,7 +557,9 @@ export class Infrastructure extends pulumi.ComponentResource {
 
         this.namespace = pulumi.output(resolved.layout.namespace);
         this.phases = built.phases;
-        this.fingerprint = pulumi.output(built.fingerprint);
+        // A secret file's digest stays out of the public output: a guessable secret could be
+        // confirmed against it. (The phases carry it as a secret input.)
+        this.fingerprint = pulumi.output(built.fingerprint.map(g => (g.secret ? { ...g, digest: "[secret]" } : g)));
         this.provisionConfigs = built.provisionConfigs;
         this.namespaceObject = built.namespaceObject;
         this.kubernetesProvider = built.kubernetesProvider;
@@ -624,6 +626,14 @@ export function buildInfrastructure(
               parent,
               dependsOn: opts.dependsOn,
               ...k8sOptions,
+              // pulumi-kaptain 0.1.0 created it as a child of the ProvisionConfigs: the same
+              // Namespace, which must not be deleted and re-created on upgrade.
+              aliases: [
+                  {
+                      name: `${name}-provision-configs-namespace`,
+                      parent: pulumi.createUrn(`${name}-provision-configs`, "kaptain:index:ProvisionConfigs", parent),
+                  },
+              ],
           })
         : undefined;
     previous = namespaceObject;

@@ -41,8 +41,10 @@ export function readKubeconfig(value: string, programDirectory: string): string 
     try {
         return fs.readFileSync(file, "utf8");
     } catch (err) {
+        // Something long or with spaces is more likely content than a path: never print it.
+        const shown = value.length <= 200 && !/\s/.test(value) ? file : "(the value is not shown: it may be content)";
         throw new Error(
-            `\`kubeconfig\` names a file that cannot be read: ${file} ` +
+            `\`kubeconfig\` names a file that cannot be read: ${shown} ` +
                 `(${(err as NodeJS.ErrnoException).code ?? String(err)})`,
             { cause: err },
         );
@@ -90,6 +92,9 @@ export function clusterProvider(
     return new k8s.Provider(
         `${name}-kubernetes`,
         {
+            // A stable identity: a rotated CA or a changed server address must not replace
+            // the provider, which would replace (delete and re-create) every object on it.
+            clusterIdentifier: `pulumi-kaptain:${name}`,
             ...(kubeconfig !== undefined ? { kubeconfig } : {}),
             ...(identity.context !== undefined ? { context: identity.context } : {}),
         },

@@ -61,6 +61,21 @@ export function invocationProblems(phase: PhaseName, h: HelmfileInvocation): str
     if (h.environment !== undefined && h.environment.trim() === "") {
         problems.push("`helmfile.environment` must not be empty when set");
     }
+    // A newline or other control character has no place in a command-line argument, and
+    // would break the script's readable plan.
+    const words: Array<[string, string | undefined]> = [
+        ["helmfile.binary", h.binary],
+        ["helmfile.environment", h.environment],
+        ["helmfile.kubeContext", h.kubeContext],
+        ...h.extraArgs.map((a, i): [string, string] => [`helmfile.extraArgs[${i}]`, a]),
+        ...h.syncArgs.map((a, i): [string, string] => [`phases.${phase}.syncArgs[${i}]`, a]),
+        ...h.selectors.map((a, i): [string, string] => [`phases.${phase}.selectors[${i}]`, a]),
+    ];
+    for (const [argument, word] of words) {
+        if (word !== undefined && /[\u0000-\u001f\u007f]/.test(word)) {
+            problems.push(`\`${argument}\` must not contain a newline or another control character`);
+        }
+    }
     return problems;
 }
 

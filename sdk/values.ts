@@ -59,10 +59,11 @@ export function isMapping(value: unknown): value is Values {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** What kind of value this is, never the value itself: values files and maps may hold secrets. */
 export function describe(value: unknown): string {
     if (value === null) return "null";
     if (Array.isArray(value)) return "a list";
-    return typeof value === "object" ? "a mapping" : `a ${typeof value} (${JSON.stringify(value)})`;
+    return typeof value === "object" ? "a mapping" : `a ${typeof value}`;
 }
 
 /**

@@ -57,6 +57,11 @@ export function renderDiffScript(spec: PhaseScriptSpec): string {
     return renderScript({ ...spec, logging: "all" }, "diff");
 }
 
+/** Text for a `#` comment: a control character is shown escaped, never ends the comment. */
+function commentText(text: string): string {
+    return text.replace(/[\u0000-\u001f\u007f]/g, c => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
 /** One step of a phase: the line of the plan at the top, and the script lines that do it. */
 interface Step {
     readonly plan: string;
@@ -138,7 +143,7 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete" | "d
         `# pulumi-kaptain: ${action} (${spec.phase} phase, ${operation === "create" ? "create/update" : operation}) ` +
             `of namespace ${spec.namespace}`,
         "# Runs with bash in the namespace directory. The plan:",
-        ...steps.map((step, i) => `#   ${i + 1}. ${step.plan}`),
+        ...steps.map((step, i) => `#   ${i + 1}. ${commentText(step.plan)}`),
         "# Each step prints `kaptain: <action>: <step>` on stderr. On every exit a trap removes",
         "# provision-configs/.kaptain, the lock and the temporary folder, and names the failed step.",
         "# The helpers follow; the steps themselves are at the end of the script, from line LINE.",

@@ -25,6 +25,8 @@ export interface RegisteredResource {
     readonly retainOnDelete: boolean;
     /** Outputs the engine must keep encrypted in the state. */
     readonly additionalSecretOutputs: readonly string[];
+    /** The aliases it was registered with, as alias specs (name, parent URN, ...) or URNs. */
+    readonly aliases: readonly unknown[];
     /** Inputs with secrets revealed: for in-process assertions only. */
     readonly inputs: Record<string, unknown>;
     /** Inputs with every secret replaced by {@link SECRET_MARKER}: safe to write out. */
@@ -97,6 +99,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<Engine> 
                     protect: req.getProtect() === true,
                     retainOnDelete: req.getRetainondelete() === true,
                     additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+                    aliases: [...req.getAliasurnsList(), ...req.getAliasesList().map(a => a.toObject())],
                     inputs: reveal(raw) as Record<string, unknown>,
                     redactedInputs: redact(raw) as Record<string, unknown>,
                 });
@@ -139,6 +142,8 @@ interface RegisterRequest {
     getProtect(): boolean | undefined;
     getRetainondelete(): boolean | undefined;
     getAdditionalsecretoutputsList(): string[];
+    getAliasurnsList(): string[];
+    getAliasesList(): Array<{ toObject(): unknown }>;
     getObject(): { toJavaScript(): unknown } | undefined;
 }
 interface RegisterResponse {

@@ -38,6 +38,8 @@ describe("the Kubernetes provider of the native objects", () => {
         expect(provider.inputs.kubeconfig).toBe(PROD_KUBECONFIG);
         expect(isSecretInput(provider, "kubeconfig")).toBe(true);
         expect(provider.inputs.context).toBe("prod");
+        // A stable identity: a rotated CA never replaces the provider and every object on it.
+        expect(provider.inputs.clusterIdentifier).toBe("pulumi-kaptain:geo");
         const objects = kubernetesObjects(engine);
         expect(objects.map(r => r.name).sort()).toEqual([
             "geo-namespace",
@@ -127,6 +129,19 @@ describe("the Kubernetes provider of the native objects", () => {
     });
 });
 
+describe("a kubeconfig that cannot be read", () => {
+    it("is not printed when it may be content (one long line, such as base64)", async () => {
+        const content = Buffer.from(PROD_KUBECONFIG.repeat(8)).toString("base64");
+        const failures = await programFailures(async () => {
+            const { Infrastructure } = await import("../../sdk");
+            new Infrastructure("geo", { namespace: "dev", workingDirectory: repo, kubeconfig: content });
+        });
+        const messages = failures.map(f => f.message).join("\n");
+        expect(messages).toContain("`kubeconfig` names a file that cannot be read: (the value is not shown");
+        expect(messages).not.toContain(content.slice(0, 40));
+    });
+});
+
 describe("the namespace", () => {
     it("is left to the config phase's helmfile by default, and the objects follow that phase", async () => {
         const engine = await runInfrastructure({ namespace: "dev", workingDirectory: repo });
@@ -143,6 +158,15 @@ describe("the namespace", () => {
         expect((ns.inputs.metadata as { name: string }).name).toBe("dev");
         expect(ns.retainOnDelete).toBe(true);
         expect(commandOf(engine, "geo-config").dependencies).toEqual([ns.urn]);
+    });
+
+    it("keeps the identity pulumi-kaptain 0.1.0 gave it, so an upgrade neither deletes nor re-creates it", async () => {
+        const engine = await runInfrastructure({ namespace: "dev", workingDirectory: repo, createNamespace: true });
+        const ns = engine.find("kubernetes:core/v1:Namespace", "geo-namespace")!;
+        expect(JSON.stringify(ns.aliases)).toContain("geo-provision-configs-namespace");
+        expect(JSON.stringify(ns.aliases)).toContain(
+            "urn:pulumi:dev::kaptain-test::kaptain:index:Infrastructure$kaptain:index:ProvisionConfigs::geo-provision-configs",
+        );
     });
 
     it("is deleted with the component only when deleteNamespace says so", async () => {

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { infrastructureArgsFromConfig } from "../../sdk/config";
-import { outputValue } from "../support/program";
+import { outputValue, programFailures } from "../support/program";
 
 /** Reads the args from the given `kaptain:*` config, as a stack would pass it. */
 function read(config: Record<string, unknown>, secretKeys: string[] = []) {
@@ -81,6 +81,26 @@ describe("stack config", () => {
         expect(await outputValue(args.kubeconfig!)).toEqual({ value: "apiVersion: v1\n", secret: true });
         const pc = args.provisionConfigs as { secret: pulumi.Input<Record<string, unknown>> };
         expect(await outputValue(pc.secret)).toEqual({ value: { password: "p" }, secret: true });
+    });
+
+    it("hands every value of a secret kaptain:environment on as a secret, and never echoes one", async () => {
+        const args = read({ namespace: "dev", environment: { TOKEN: "env-token-0006", OTHER: "x" } }, ["environment"]);
+        expect(await outputValue(args.environment!.TOKEN)).toEqual({ value: "env-token-0006", secret: true });
+        const message = messageOf(() => read({ namespace: "dev", environment: { TOKEN: 12345678 } }, ["environment"]));
+        expect(message).toContain("`kaptain:environment.TOKEN` must be a string (its value is secret: not shown)");
+        expect(message).not.toContain("12345678");
+    });
+
+    it("rejects a kaptain:secret that is not a JSON object without quoting it", async () => {
+        const failures = await programFailures(() => {
+            const pc = read({ namespace: "dev", secret: "hunter2-0008" }, ["secret"]).provisionConfigs as {
+                secret: pulumi.Output<unknown>;
+            };
+            pc.secret.apply(v => v);
+        });
+        const messages = failures.map(f => f.message).join("\n");
+        expect(messages).toContain("`kaptain:secret` must be a JSON object");
+        expect(messages).not.toContain("hunter2-0008");
     });
 
     it("turns ProvisionConfigs off with provisionConfigs.enabled: false", () => {

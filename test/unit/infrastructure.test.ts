@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Engine } from "../../sdk/synth/engine";
 import { isSecretInput } from "../../sdk/synth/engine";
 import { copyFixture, tempDir } from "../support/fixture";
-import { captured, COMMAND_TYPE, commandOf, INFRA_TYPE, runProgram } from "../support/program";
+import { captured, COMMAND_TYPE, commandOf, INFRA_TYPE, outputValue, runProgram } from "../support/program";
 
 const KUBECONFIG_CONTENT =
     "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user: {token: kube-token-not-for-logs}\n";
@@ -131,5 +131,20 @@ describe("environment and secrets", () => {
             "KAPTAIN_INPUT_secret_yaml",
         ]);
         expect(JSON.stringify(env).length).toBeLessThan(100_000);
+    });
+});
+
+describe("outputs", () => {
+    it("publish no digest of a secret file", async () => {
+        const { Infrastructure } = await import("../../sdk");
+        const infra = new Infrastructure("out", {
+            namespace: "dev",
+            workingDirectory: repo,
+            kubeconfig: pulumi.secret(KUBECONFIG_CONTENT),
+        });
+        const groups = (await outputValue(infra.fingerprint)).value;
+        const secretGroup = groups.find(g => g.group === "secret.yaml")!;
+        expect(secretGroup.digest).toBe("[secret]");
+        expect(groups.find(g => g.group === "global.yaml")!.digest).toMatch(/^[0-9a-f]{64}$/);
     });
 });

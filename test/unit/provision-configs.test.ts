@@ -154,6 +154,7 @@ describe("bad input fails before anything is deployed", () => {
     const dir = writeTree(tempDir(), {
         "broken.yaml": "secret:\n  a: 1\n  b: [unclosed\n",
         "list.yaml": "secret:\n  - a\n  - b\n",
+        "scalar.yaml": "secret: s3cr3t-value-0007\n",
         "badkey.yaml": 'secret:\n  "has space": x\n  ok: y\n',
         "top.yaml": "user: admin\npassword: p\n",
         "values.yaml.gotmpl": 'configKeys:\n  rev: {{ env "REV" }}\n',
@@ -168,6 +169,7 @@ describe("bad input fails before anything is deployed", () => {
         [{ secretFile: "missing.yaml" }, '`secretFile` names a file that does not exist: "missing.yaml"'],
         [{ secretFile: "broken.yaml" }, `broken.yaml:4: is not valid YAML`],
         [{ secretFile: "list.yaml" }, "list.yaml: `secret` must be a mapping, found a list"],
+        [{ secretFile: "scalar.yaml" }, "scalar.yaml: `secret` must be a mapping, found a string"],
         [{ secretFile: "badkey.yaml" }, '"has space" is not a valid Secret/ConfigMap key'],
         [{ configKeysFile: "values.yaml.gotmpl" }, "is a Go template"],
         [{ configKeysFile: "nokeys.yaml" }, "nokeys.yaml has no top-level `configKeys` key"],
@@ -177,6 +179,7 @@ describe("bad input fails before anything is deployed", () => {
         const err = errorOf(() => resolve(args));
         expect(pulumi.InputPropertyError.isInstance(err) || pulumi.InputPropertiesError.isInstance(err)).toBe(true);
         expect(err.message).toContain(message);
+        expect(err.message).not.toContain("s3cr3t-value-0007");
     });
 
     it("takes the whole file when it has no `secret` key", async () => {

@@ -127,6 +127,14 @@ describe("generated scripts", () => {
         expect(script.split("\n")[line - 1]).toBe("kaptain_init install dev ../..");
     });
 
+    it("keep a control character in an argument inside the plan's comment", () => {
+        const script = renderPhaseScripts({ ...spec, helmfile: { ...spec.helmfile, environment: "dev\nid #" } }).create;
+        expect(script).toContain("--environment 'dev\\x0aid #'");
+        // Every line of the header is still a comment.
+        const header = script.slice(0, script.indexOf("set -eo pipefail")).trimEnd().split("\n");
+        expect(header.filter(l => !l.startsWith("#"))).toEqual([]);
+    });
+
     it("quote a binary path with spaces", () => {
         expect(renderPhaseScripts(spec).create).toContain("\n'/opt/my tools/helmfile' --selector action=install apply");
     });

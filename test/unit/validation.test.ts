@@ -137,6 +137,9 @@ describe("checks on resolved values", () => {
         [{ concurrency: 1.5 }, "concurrency"],
         [{ binary: " " }, "`helmfile.binary` must not be empty"],
         [{ environment: "" }, "`helmfile.environment` must not be empty"],
+        [{ environment: "dev\nid >/tmp/pwned #" }, "`helmfile.environment` must not contain a newline"],
+        [{ kubeContext: "prod\n" }, "`helmfile.kubeContext` must not contain a newline"],
+        [{ extraArgs: ["--debug", "a\rb"] }, "`helmfile.extraArgs[1]` must not contain a newline"],
     ])("rejects %j", (patch, message) => {
         expect(invocationProblems("install", { ...ok, ...patch }).join("\n")).toContain(message);
     });
