@@ -2,6 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { PhaseName } from "./phases";
 import { HelmfileInvocation, HelmfileStrategy } from "./script/helmfile";
+import { hasControlCharacter } from "./script/quote";
 import { INTERPRETER, PhaseLogging, PhaseScripts, renderDiffScript, renderPhaseScripts } from "./script/phase-script";
 
 /** One deployed phase: the Command that runs it and the scripts it carries. */
@@ -72,7 +73,7 @@ export function invocationProblems(phase: PhaseName, h: HelmfileInvocation): str
         ...h.selectors.map((a, i): [string, string] => [`phases.${phase}.selectors[${i}]`, a]),
     ];
     for (const [argument, word] of words) {
-        if (word !== undefined && /[\u0000-\u001f\u007f]/.test(word)) {
+        if (word !== undefined && hasControlCharacter(word)) {
             problems.push(`\`${argument}\` must not contain a newline or another control character`);
         }
     }

@@ -1,7 +1,7 @@
 import { PHASES, PhaseName } from "../phases";
 import { helpersSource } from "./helpers";
 import { deployArgv, destroyArgv, diffArgv, HelmfileInvocation } from "./helmfile";
-import { shJoin, shQuote } from "./quote";
+import { CONTROL_CHARACTERS, shJoin, shQuote } from "./quote";
 
 /**
  * What of the hooks' and helmfile's output a phase lets through to Pulumi's log and, on
@@ -59,7 +59,7 @@ export function renderDiffScript(spec: PhaseScriptSpec): string {
 
 /** Text for a `#` comment: a control character is shown escaped, never ends the comment. */
 function commentText(text: string): string {
-    return text.replace(/[\u0000-\u001f\u007f]/g, c => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+    return text.replace(CONTROL_CHARACTERS, c => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
 /** One step of a phase: the line of the plan at the top, and the script lines that do it. */

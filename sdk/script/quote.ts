@@ -51,3 +51,12 @@ function readsAsSyntax(command: string): boolean {
 function quoted(word: string): string {
     return `'${word.replace(/'/g, `'\\''`)}'`;
 }
+
+/** Newlines and other control characters: never part of a command-line argument. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
+
+/** Whether a word holds a control character (a newline, a carriage return, ...). */
+export function hasControlCharacter(word: string): boolean {
+    return word.search(CONTROL_CHARACTERS) >= 0;
+}
