@@ -36,8 +36,9 @@ export interface FingerprintOptions {
     readonly maxGroups?: number;
 }
 
-/** Folder names that helmfile never reads as inputs, skipped wherever they appear. */
+/** Names (folders, files, links) that helmfile never reads as inputs, skipped wherever they appear. */
 export const DEFAULT_EXCLUDES: readonly string[] = [
+    ".kaptain-lock",
     ".git",
     ".hg",
     ".svn",
@@ -105,7 +106,11 @@ export function listInputFiles(options: FingerprintOptions): FileEntry[] {
         }
         for (const entry of entries) {
             const rel = relDir === "" ? entry.name : `${relDir}/${entry.name}`;
-            if (excludedPaths.has(rel) || (relDir === "" && PROJECT_FILES.some(p => p.test(entry.name)))) {
+            if (
+                excludedPaths.has(rel) ||
+                excludedNames.has(entry.name) ||
+                (relDir === "" && PROJECT_FILES.some(p => p.test(entry.name)))
+            ) {
                 continue;
             }
             const abs = path.join(absDir, entry.name);
@@ -117,7 +122,7 @@ export function listInputFiles(options: FingerprintOptions): FileEntry[] {
                     ? "file"
                     : "other";
             if (kind === "directory") {
-                if (excludedNames.has(entry.name) || isOtherNamespace(rel, options.namespace)) {
+                if (isOtherNamespace(rel, options.namespace)) {
                     continue;
                 }
                 const real = fs.realpathSync(abs);

@@ -89,6 +89,12 @@ kaptain_cleanup() {
     if [ -n "$KAPTAIN_FAILED_AT" ]; then
       kaptain_error "the failing command: $KAPTAIN_FAILED_AT"
     fi
+    case "$KAPTAIN_FAILED_AT" in
+      "the phase script, line "*": source "*)
+        kaptain_error "the hooks file ended with a non-zero status: its last command failed, or was a" \
+          "\`[ ... ] && cmd\` list whose test was false; end the file with \`true\` or use \`if\`"
+        ;;
+    esac
     if [ "${KAPTAIN_OUTPUT:-all}" != all ]; then
       kaptain_error "output of hooks and helmfile is limited by logging '$KAPTAIN_OUTPUT'; set logging to 'all' to see it"
     fi
@@ -96,7 +102,7 @@ kaptain_cleanup() {
   # Only the lock holder may touch the embed folder: another run may be using it.
   if [ -n "$KAPTAIN_LOCK" ]; then
     rm -rf -- "$KAPTAIN_EMBED_DIRECTORY"
-    rm -rf -- "$KAPTAIN_LOCK"
+    rm -f -- "$KAPTAIN_LOCK"
   fi
   rm -rf -- "$KAPTAIN_TMP"
   exit "$status"
@@ -176,8 +182,17 @@ kaptain_kubeconfig() {
     esac
     unset KAPTAIN_KUBECONFIG
   fi
+  # kubectl's and the Kubernetes provider's default, so scripts and objects agree.
+  if [ -z "${KUBECONFIG:-}" ] && [ -f "$HOME/.kube/config" ]; then
+    export KUBECONFIG="$HOME/.kube/config"
+  fi
+  # Absolute, so a hook that changes directory still finds it.
+  case "${KUBECONFIG:-}" in
+    "" | /* | *:*) ;;
+    *) export KUBECONFIG="$KAPTAIN_NAMESPACE_DIRECTORY/$KUBECONFIG" ;;
+  esac
   if [ -z "${KUBECONFIG:-}" ]; then
-    kaptain_error "KUBECONFIG is not set: pass \`kubeconfig\` to the Infrastructure or export KUBECONFIG"
+    kaptain_error "no kubeconfig: pass \`kubeconfig\` to the Infrastructure, export KUBECONFIG, or create ~/.kube/config"
     KAPTAIN_MISSING=1
   fi
 }
@@ -191,28 +206,29 @@ kaptain_preflight() {
 
 # kaptain_lock: one phase run at a time per namespace directory. Namespaces without a
 # folder of their own share the repository root, and Pulumi runs their phases in
-# parallel: both would write and remove provision-configs/.kaptain. mkdir is atomic on
-# every system (flock is not on all of them); the holder's pid inside lets a later run
-# take over a lock whose holder was killed. The trap releases it on every exit.
+# parallel: both would write and remove provision-configs/.kaptain. The lock is a symlink
+# whose target is the holder's pid: `ln -s` creates it atomically, content and all, on
+# every system (flock is not on all of them). A later run takes over a lock whose holder
+# is gone, removing it only while it still names that holder. The trap releases it.
 kaptain_lock() {
-  local lock="$KAPTAIN_NAMESPACE_DIRECTORY/.kaptain.lock" holder announced=""
+  local lock="$KAPTAIN_NAMESPACE_DIRECTORY/.kaptain-lock" holder announced=""
   KAPTAIN_STEP="lock"
-  while ! mkdir -- "$lock" 2>/dev/null; do
-    holder=$(cat -- "$lock/pid" 2>/dev/null || true)
+  while ! ln -s "$$" "$lock" 2>/dev/null; do
+    holder=$(readlink -- "$lock" 2>/dev/null || true)
     if [ -n "$holder" ] && ! kill -0 "$holder" 2>/dev/null; then
-      kaptain_log "taking over the lock of process $holder, which is gone"
-      rm -rf -- "$lock"
+      if [ "$(readlink -- "$lock" 2>/dev/null || true)" = "$holder" ]; then
+        kaptain_log "taking over the lock of process $holder, which is gone"
+        rm -f -- "$lock"
+      fi
       continue
     fi
     if [ -z "$announced" ]; then
-      kaptain_log "waiting for $(cat -- "$lock/owner" 2>/dev/null || echo 'another run') to finish"
+      kaptain_log "waiting for process ${holder:-unknown} (another phase in this directory) to finish"
       announced=1
     fi
     sleep 0.2
   done
   KAPTAIN_LOCK=$lock
-  printf '%s\n' "$$" >"$lock/pid"
-  printf '%s of namespace %s (pid %s)\n' "$KAPTAIN_ACTION" "$KAPTAIN_NAMESPACE" "$$" >"$lock/owner"
 }
 
 # Leftovers of an interrupted run must not leak into this one.

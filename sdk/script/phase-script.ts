@@ -28,11 +28,11 @@ export interface PhaseScriptSpec {
     readonly logging: PhaseLogging;
 }
 
-/** The scripts of one phase's Command. `update` is `create`: a sync is idempotent. */
+/** The scripts of one phase's Command. `update` is `create`: apply and sync are idempotent. */
 export interface PhaseScripts {
     /** Runs the phase: hooks, make-config, `helmfile sync`. */
     readonly create: string;
-    /** The same script as `create`: a sync is idempotent. */
+    /** The same script as `create`: apply and sync are idempotent. */
     readonly update: string;
     /** Undoes the phase: kaptain's uninstall / unprovision, `helmfile destroy`. */
     readonly delete: string;

@@ -42,9 +42,7 @@ function liveSection(live: NonNullable<SynthResult["live"]>): string[] {
             continue;
         }
         const count = `${d.changes.length} release${d.changes.length > 1 ? "s" : ""} would change`;
-        lines.push(
-            `  ${name}: ${count}${d.drift ? " (drift: nothing changed in the repository since the last synth)" : ""}`,
-        );
+        lines.push(`  ${name}: ${count}${d.drift ? " (drift: the phase's inputs are as at the previous synth)" : ""}`);
         lines.push(...formatReleaseChanges(d.changes).map(l => `    ${l}`));
     }
     return lines;

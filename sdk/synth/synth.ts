@@ -47,7 +47,7 @@ export interface LiveDiff {
     readonly infrastructure: string;
     readonly phase: string;
     readonly changes: readonly ReleaseChange[];
-    /** Nothing in the phase's inputs changed since the previous synth: what differs is drift. */
+    /** The phase's inputs are as at the previous synth (secret digests aside): what differs is drift. */
     readonly drift: boolean;
 }
 
@@ -183,7 +183,11 @@ function liveDiffs(
             maxBuffer: 256 * 1024 * 1024,
         });
         if (run.status !== 0) {
-            const tail = `${run.stdout}\n${run.stderr}`.trim().split("\n").slice(-15).join("\n");
+            // Only pulumi-kaptain's own lines: helmfile's and the hooks' output may show values.
+            const tail = run.stderr
+                .split("\n")
+                .filter(l => l.startsWith("kaptain: "))
+                .join("\n");
             throw new SynthError(
                 `--live: the diff of ${p.infrastructure} ${p.phase} failed against ${kubeconfig}:\n${tail}`,
             );
@@ -286,9 +290,9 @@ function writeOutput(
     );
     const staging = fs.mkdtempSync(path.join(outRoot, `.${stack}.synth-`));
     const files: string[] = [];
-    const write = (rel: string, content: string) => {
+    const write = (rel: string, content: string, mode = 0o644) => {
         fs.mkdirSync(path.dirname(path.join(staging, rel)), { recursive: true });
-        fs.writeFileSync(path.join(staging, rel), content);
+        fs.writeFileSync(path.join(staging, rel), content, { mode });
         files.push(rel);
     };
     try {
@@ -313,7 +317,9 @@ function writeOutput(
             }
             const found = live?.find(d => d.infrastructure === p.infrastructure && d.phase === p.phase);
             if (found !== undefined) {
-                write(`${single ? "live" : `live/${p.infrastructure}`}/${p.phase}.diff`, found.output);
+                // The full diff: Secret objects are suppressed, but other objects may show
+                // values that came from secrets. Readable by the owner only.
+                write(`${single ? "live" : `live/${p.infrastructure}`}/${p.phase}.diff`, found.output, 0o600);
             }
         }
         const target = path.join(outRoot, stack);

@@ -89,7 +89,7 @@ function expectSucceeded(run: ScriptRun): void {
 
 function expectCleanedUp(): void {
     expect(fs.existsSync(path.join(repo, "namespaces", NAMESPACE, "provision-configs", ".kaptain"))).toBe(false);
-    expect(fs.existsSync(path.join(repo, "namespaces", NAMESPACE, ".kaptain.lock"))).toBe(false);
+    expect(fs.existsSync(path.join(repo, "namespaces", NAMESPACE, ".kaptain-lock"))).toBe(false);
     expect(fs.readdirSync(env.env.XDG_RUNTIME_DIR)).toEqual([]);
 }
 
@@ -229,6 +229,7 @@ describe("the phase scripts against real clusters", () => {
         expect(live()).toMatch(
             /config: no release would change\n {2}install: no release would change\n {2}provision: no release would change/,
         );
+        expect(fs.statSync(path.join(project, "out/e2e/live/install.diff")).mode & 0o777).toBe(0o600);
 
         // An edit in the repository, and an object deleted by hand.
         fs.writeFileSync(path.join(repo, "configs/fleet/3.yaml"), 'value: "3-two"\n');
@@ -248,7 +249,7 @@ describe("the phase scripts against real clusters", () => {
         live();
         const drift = live();
         expect(drift).toContain(
-            "  install: 1 release would change (drift: nothing changed in the repository since the last synth)",
+            "  install: 1 release would change (drift: the phase's inputs are as at the previous synth)",
         );
         expect(drift).toMatch(/~ fleet-12 +upgraded: 1 added/);
 
@@ -288,7 +289,9 @@ describe("the phase scripts against real clusters", () => {
         ]);
         expect(config.status, config.stderr).toBe(0);
         expect(install.status, install.stderr).toBe(0);
-        expect(`${config.stderr}${install.stderr}`).toMatch(/waiting for (config|install) of namespace shop/);
+        expect(`${config.stderr}${install.stderr}`).toMatch(
+            /waiting for process \d+ \(another phase in this directory\)/,
+        );
         expect(configMapData(clusterB, "embedded-app")).toEqual({ "app.conf": "mode = second\n" });
         expectCleanedUp();
     });

@@ -185,3 +185,31 @@ describe("the kubeconfig rule, in TypeScript and in bash", () => {
         expect(writtenAsFile).toBe(isKubeconfigContent(value));
     });
 });
+
+describe("kaptain_kubeconfig without a kubeconfig argument", () => {
+    it("falls back to ~/.kube/config, as kubectl and the Kubernetes provider do", () => {
+        const dir = tempDir();
+        writeTree(dir, { "home/.kube/config": "apiVersion: v1\n" });
+        const r = bash(dir, 'unset KUBECONFIG KAPTAIN_KUBECONFIG; kaptain_kubeconfig; printf "%s" "$KUBECONFIG"', {
+            HOME: path.join(dir, "home"),
+        });
+        expect(r.stdout).toBe(path.join(dir, "home/.kube/config"));
+    });
+
+    it("makes a relative path absolute, so a hook that changes directory still finds it", () => {
+        const dir = tempDir();
+        const r = bash(dir, 'KAPTAIN_KUBECONFIG=../../kube.yaml; kaptain_kubeconfig; printf "%s" "$KUBECONFIG"');
+        expect(r.stdout).toBe(`${fs.realpathSync(dir)}/namespaces/dev/../../kube.yaml`);
+    });
+
+    it("names every way to give one when there is none", () => {
+        const dir = tempDir();
+        const r = bash(dir, "unset KUBECONFIG KAPTAIN_KUBECONFIG; kaptain_kubeconfig; kaptain_preflight", {
+            HOME: path.join(dir, "nohome"),
+        });
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain(
+            "no kubeconfig: pass `kubeconfig` to the Infrastructure, export KUBECONFIG, or create ~/.kube/config",
+        );
+    });
+});

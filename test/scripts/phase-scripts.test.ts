@@ -130,7 +130,8 @@ function hookCalls(): Array<Record<string, string>> {
 
 function expectCleanedUp() {
     expect(fs.existsSync(path.join(nsDir, "provision-configs", ".kaptain"))).toBe(false);
-    expect(fs.existsSync(path.join(nsDir, ".kaptain.lock"))).toBe(false);
+    expect(fs.existsSync(path.join(nsDir, ".kaptain-lock"))).toBe(false);
+    expect(fs.lstatSync(path.join(nsDir, ".kaptain-lock"), { throwIfNoEntry: false })).toBeUndefined();
     expect(fs.readdirSync(runtimeDir)).toEqual([]);
 }
 
@@ -391,6 +392,21 @@ describe("a phase succeeds only when it reaches its end", () => {
         expect(helmfileCalls()).toEqual([]);
     });
 
+    it("explains a hooks file that ends with a false `[ ... ] && cmd` list", () => {
+        const hooks = path.join(nsDir, "hooks.sh");
+        const saved = fs.readFileSync(hooks);
+        fs.appendFileSync(hooks, '[ "$HOOK" = never ] && echo never\n');
+        try {
+            const result = run(commands.install, "create");
+            expect(result.status).toBe(1);
+            expect(result.stderr).toContain("failed during step 'pre-install hook'");
+            expect(result.stderr).toContain("the hooks file ended with a non-zero status");
+            expect(helmfileCalls()).toEqual([]);
+        } finally {
+            fs.writeFileSync(hooks, saved);
+        }
+    });
+
     it("runs helmfile in the namespace directory even after a hook moved elsewhere", () => {
         const result = run(commands.install, "create", {
             env: { FIXTURE_EVAL: "cd /", FIXTURE_EVAL_HOOK: "make-config" },
@@ -476,15 +492,15 @@ describe("one run at a time per namespace directory", () => {
             // Without the lock, the other run's cleanup removes .kaptain while helmfile sleeps.
             expect(Object.keys(readTree(path.join(record, call, "kaptain")))).toContain("app/a.conf");
         }
-        expect(`${a.stderr}${b.stderr}`).toMatch(/waiting for (install|config) of namespace dev \(pid \d+\) to finish/);
+        expect(`${a.stderr}${b.stderr}`).toMatch(
+            /waiting for process \d+ \(another phase in this directory\) to finish/,
+        );
         expectCleanedUp();
     });
 
     it("takes over a lock whose holder is gone", () => {
-        const lock = path.join(nsDir, ".kaptain.lock");
-        fs.mkdirSync(lock);
-        // A pid that cannot be running: above the kernel's pid_max.
-        fs.writeFileSync(path.join(lock, "pid"), "99999999\n");
+        // The lock names its holder's pid; one that cannot be running: above the kernel's pid_max.
+        fs.symlinkSync("99999999", path.join(nsDir, ".kaptain-lock"));
         const result = run(commands.install, "create");
         expect(result.status).toBe(0);
         expect(result.stderr).toContain("taking over the lock of process 99999999, which is gone");

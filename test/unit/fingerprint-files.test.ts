@@ -82,6 +82,8 @@ describe("files of a Pulumi project are not helmfile inputs", () => {
             ".kaptain.lock/pid": "1\n",
             "namespaces/dev/.kaptain.lock/pid": "1\n",
         });
+        // The phase lock: a link to a pid, dangling by design.
+        fs.symlinkSync("12345", path.join(repo, "namespaces/dev/.kaptain-lock"));
         expect(fingerprint(repo)).toEqual(before);
     });
 
