@@ -12,6 +12,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { median, timed } from "./measure";
 import { startCluster } from "../e2e/cluster/cluster";
 import { REPO_ROOT, tool, toolchain, toolEnvironment } from "../e2e/support/tools";
 import { captured, commandOf, runProgram } from "../support/program";
@@ -19,17 +20,6 @@ import { runCaptured } from "../support/run-script";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "3" } } });
 const runs = Number(values.runs);
-
-function median(xs: number[]): number {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-function timed(fn: () => void): number {
-    const start = process.hrtime.bigint();
-    fn();
-    return Number(process.hrtime.bigint() - start) / 1e6;
-}
 
 async function main(): Promise<void> {
     const tools = toolchain();
