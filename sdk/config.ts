@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ArgProblem, throwIfProblems } from "./errors";
-import { HelmfileOptions, InfrastructureArgs, InfrastructureProvisionConfigs, PhasesArgs } from "./infrastructure";
+import { HelmfileOptions, InfrastructureArgs, InfrastructureProvisionConfigs, PhasesArgs } from "./infrastructure-args";
 import { PHASE_LOGGING, PhaseLogging } from "./script/phase-script";
 
 /** The config namespace read by {@link infrastructureArgsFromConfig}: keys are `kaptain:<key>`. */

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as YAML from "yaml";
 import { DEFAULTS } from "./defaults";
 
 /**
@@ -99,17 +100,21 @@ export function listInputFiles(options: FingerprintOptions): FileEntry[] {
     const excludedPaths = new Set((options.exclude ?? []).map(normaliseRel));
     const files: FileEntry[] = [];
 
-    const walk = (absDir: string, relDir: string, ancestors: ReadonlySet<string>): void => {
+    const walk = (absDir: string, relDir: string, ancestors: ReadonlySet<string>, dependencyArchives = false): void => {
         const entries = fs.readdirSync(absDir, { withFileTypes: true });
         if (relDir !== "" && entries.some(e => e.name === SYNTH_OUTPUT_MARKER)) {
             return;
         }
+        const chart = entries.some(e => e.name === "Chart.yaml");
+        const derivedCharts = chart && declaresDependencies(absDir);
         for (const entry of entries) {
             const rel = relDir === "" ? entry.name : `${relDir}/${entry.name}`;
             if (
                 excludedPaths.has(rel) ||
                 excludedNames.has(entry.name) ||
-                (relDir === "" && PROJECT_FILES.some(p => p.test(entry.name)))
+                (relDir === "" && PROJECT_FILES.some(p => p.test(entry.name))) ||
+                (chart && HELM_TEMPORARY.test(entry.name)) ||
+                (dependencyArchives && entry.name.endsWith(".tgz"))
             ) {
                 continue;
             }
@@ -129,7 +134,7 @@ export function listInputFiles(options: FingerprintOptions): FileEntry[] {
                 if (ancestors.has(real)) {
                     throw new FingerprintError(`${rel} is a symlink loop: it leads back to ${real}, which contains it`);
                 }
-                walk(abs, rel, new Set([...ancestors, real]));
+                walk(abs, rel, new Set([...ancestors, real]), derivedCharts && entry.name === "charts");
             } else if (kind === "file") {
                 files.push({ rel, abs });
             }
@@ -137,6 +142,28 @@ export function listInputFiles(options: FingerprintOptions): FileEntry[] {
     };
     walk(options.workingDirectory, "", new Set([fs.realpathSync(options.workingDirectory)]));
     return files.sort((a, b) => compare(a.rel, b.rel));
+}
+
+/**
+ * What helm writes into a chart while helmfile deploys: `helm dependency build` packs
+ * every dependency into `charts/<name>-<version>.tgz` (new bytes on every run, from the
+ * same Chart.lock) in a `tmpcharts-<n>` folder first. Those archives are derived from
+ * Chart.yaml, Chart.lock and the dependencies' own sources, which all stay inputs; helm
+ * replaces every archive of `charts/` when it builds, so none there is the user's own.
+ */
+const HELM_TEMPORARY = /^tmpcharts(-?\d+)?$/;
+
+/** Whether the chart in `dir` declares dependencies (Chart.yaml, or a Helm 2 requirements.yaml). */
+function declaresDependencies(dir: string): boolean {
+    if (fs.existsSync(path.join(dir, "requirements.yaml"))) {
+        return true;
+    }
+    try {
+        const chart = YAML.parse(fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8")) as { dependencies?: unknown };
+        return Array.isArray(chart?.dependencies) && chart.dependencies.length > 0;
+    } catch {
+        return false; // unreadable: its archives stay inputs, the safe side
+    }
 }
 
 /** What a symlink points to, following every hop; a dangling link or a loop is an error. */
@@ -226,9 +253,19 @@ function isOtherNamespace(rel: string, namespace: string): boolean {
     return parts.length === 2 && parts[0] === "namespaces" && parts[1] !== namespace;
 }
 
+/**
+ * Lock files that `helm dependency update` rewrites with a new `generated:` time even when
+ * nothing else changed: that line does not count, the dependencies' versions and digest do.
+ */
+const HELM_LOCK_FILES = new Set(["Chart.lock", "requirements.lock"]);
+
 /** Streams the file (a link's target) through sha256 in fixed chunks: memory stays flat whatever the size. */
 function digestFile(file: FileEntry, buffer: Buffer): string {
     const hash = createHash("sha256");
+    if (HELM_LOCK_FILES.has(path.posix.basename(file.rel))) {
+        hash.update(fs.readFileSync(file.abs, "utf8").replace(/^generated:.*$/m, ""));
+        return hash.digest("hex");
+    }
     const fd = fs.openSync(file.abs, "r");
     try {
         let read: number;

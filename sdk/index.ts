@@ -8,8 +8,8 @@ export type {
     PhaseSetting,
     PhasesArgs,
     InfrastructureProvisionConfigs,
-    PhaseCommands,
-} from "./infrastructure";
+} from "./infrastructure-args";
+export type { PhaseCommands } from "./infrastructure-build";
 export type { Phase } from "./phase";
 export type { PhaseName } from "./phases";
 export type { PhaseLogging } from "./script/phase-script";

@@ -51,6 +51,9 @@ export function readKubeconfig(value: string, programDirectory: string): string 
     }
 }
 
+/** The `clusterIdentifier` of every provider pulumi-kaptain builds. */
+export const CLUSTER_IDENTIFIER = "pulumi-kaptain";
+
 export interface ClusterIdentity {
     /** The kubeconfig argument: content or a path. */
     readonly kubeconfig?: pulumi.Input<string>;
@@ -94,7 +97,8 @@ export function clusterProvider(
         {
             // A stable identity: a rotated CA or a changed server address must not replace
             // the provider, which would replace (delete and re-create) every object on it.
-            clusterIdentifier: `pulumi-kaptain:${name}`,
+            // Not the component's name either: a rename with `aliases` is the same cluster.
+            clusterIdentifier: CLUSTER_IDENTIFIER,
             ...(kubeconfig !== undefined ? { kubeconfig } : {}),
             ...(identity.context !== undefined ? { context: identity.context } : {}),
         },

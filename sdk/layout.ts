@@ -30,8 +30,6 @@ export interface RepositoryLayout {
     readonly workingDirectory: string;
     /** `namespaces/<ns>` when it exists, else the working directory; absolute. */
     readonly namespaceDirectory: string;
-    /** The namespace directory relative to the program's directory: the Command's `dir`. */
-    readonly commandDirectory: string;
     /** The working directory relative to the namespace directory (`.` or `../..`). */
     readonly workingFromNamespace: string;
     /** hooks.sh relative to the namespace directory, or undefined when there is none. */
@@ -160,7 +158,6 @@ export function resolveLayout(options: LayoutOptions): { layout?: RepositoryLayo
             namespace: options.namespace,
             workingDirectory,
             namespaceDirectory,
-            commandDirectory: relativeFrom(options.programDirectory, namespaceDirectory),
             workingFromNamespace: relativeFrom(namespaceDirectory, workingDirectory),
             hooksFile,
             helmfileFile,

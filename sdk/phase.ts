@@ -3,7 +3,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { PhaseName } from "./phases";
 import { HelmfileInvocation, HelmfileStrategy } from "./script/helmfile";
 import { hasControlCharacter } from "./script/quote";
-import { INTERPRETER, PhaseLogging, PhaseScripts, renderDiffScript, renderPhaseScripts } from "./script/phase-script";
+import {
+    INTERPRETER,
+    PhaseLogging,
+    PhaseScripts,
+    renderDiffScript,
+    renderPhaseScripts,
+    SCRIPT_VARIABLES,
+    scriptLauncher,
+} from "./script/phase-script";
 
 /** One deployed phase: the Command that runs it and the scripts it carries. */
 export interface Phase {
@@ -33,7 +41,8 @@ export interface PhaseInvocationInputs {
 export interface PhaseCommandArgs {
     readonly phase: PhaseName;
     readonly namespace: string;
-    readonly commandDirectory: string;
+    /** The namespace directory, relative to the command provider's working directory. */
+    readonly commandDirectory: pulumi.Input<string>;
     readonly workingFromNamespace: string;
     readonly hooksFile?: string;
     readonly hookTools: readonly string[];
@@ -152,12 +161,19 @@ export function createPhaseCommand(
     const cmd = new command.local.Command(
         `${name}-${args.phase}`,
         {
-            create: scripts.create,
-            update: scripts.update,
-            delete: scripts.delete,
+            // The scripts travel in the environment and the commands only start them: the
+            // command provider quotes its whole command in every error message, and a
+            // failure should read as the step and its cause, not as 16 KB of script.
+            // No `update`: the provider runs `create` again, and the state keeps one copy.
+            create: scriptLauncher("create", args.phase),
+            delete: scriptLauncher("delete", args.phase),
             dir: args.commandDirectory,
             interpreter: [...INTERPRETER],
-            environment: args.environment,
+            environment: {
+                ...args.environment,
+                [SCRIPT_VARIABLES.create]: scripts.create,
+                [SCRIPT_VARIABLES.delete]: scripts.delete,
+            },
             // The script itself decides what of its output leaves it (`logging`); the
             // provider streams what does.
             logging: "stdoutAndStderr",

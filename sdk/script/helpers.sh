@@ -23,6 +23,9 @@ kaptain_error() {
 # trap that cleans up on success and on failure.
 kaptain_init() {
   exec 3>&2
+  # The Command's environment carries this script and its undo (see scriptLauncher):
+  # hooks and helmfile have no use for them.
+  unset KAPTAIN_SCRIPT_CREATE KAPTAIN_SCRIPT_DELETE
   KAPTAIN_ACTION=$1
   KAPTAIN_STEP="start"
   KAPTAIN_LOCK=""
@@ -204,14 +207,16 @@ kaptain_preflight() {
   fi
 }
 
-# kaptain_lock: one phase run at a time per namespace directory. Namespaces without a
-# folder of their own share the repository root, and Pulumi runs their phases in
-# parallel: both would write and remove provision-configs/.kaptain. The lock is a symlink
+# kaptain_lock: one phase run at a time per repository. Pulumi runs the phases of
+# different Infrastructures in parallel, and they share what is in the repository:
+# namespaces without a folder of their own share its root (both would write and remove
+# provision-configs/.kaptain), and every namespace shares its charts, whose dependencies
+# helm rebuilds in place (charts/<chart>/tmpcharts-*, charts/*.tgz). The lock is a symlink
 # whose target is the holder's pid: `ln -s` creates it atomically, content and all, on
 # every system (flock is not on all of them). A later run takes over a lock whose holder
 # is gone, removing it only while it still names that holder. The trap releases it.
 kaptain_lock() {
-  local lock="$KAPTAIN_NAMESPACE_DIRECTORY/.kaptain-lock" holder announced=""
+  local lock="$KAPTAIN_WORKING_DIRECTORY/.kaptain-lock" holder announced=""
   KAPTAIN_STEP="lock"
   while ! ln -s "$$" "$lock" 2>/dev/null; do
     holder=$(readlink -- "$lock" 2>/dev/null || true)
@@ -223,7 +228,7 @@ kaptain_lock() {
       continue
     fi
     if [ -z "$announced" ]; then
-      kaptain_log "waiting for process ${holder:-unknown} (another phase in this directory) to finish"
+      kaptain_log "waiting for process ${holder:-unknown} (another phase of this repository) to finish"
       announced=1
     fi
     sleep 0.2

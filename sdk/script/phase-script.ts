@@ -41,6 +41,33 @@ export interface PhaseScripts {
 /** The Command's interpreter: hooks are bash, sourced into the script's own shell. */
 export const INTERPRETER: readonly string[] = ["bash", "-c"];
 
+/**
+ * The environment variables that carry a phase's scripts to the Command: its `create`
+ * and `delete` are the short commands of {@link scriptLauncher}.
+ */
+export const SCRIPT_VARIABLES = { create: "KAPTAIN_SCRIPT_CREATE", delete: "KAPTAIN_SCRIPT_DELETE" } as const;
+
+/**
+ * The Command's `create` or `delete`: runs the script its environment carries, as the
+ * same process (`exec`), so that the provider's signals reach it. `$0` names the phase.
+ */
+export function scriptLauncher(operation: keyof typeof SCRIPT_VARIABLES, phase: PhaseName): string {
+    return `exec bash -c "$${SCRIPT_VARIABLES[operation]}" ${shQuote(`kaptain-${phase}`)}`;
+}
+
+/**
+ * The scripts of a phase Command from its inputs: in its environment, or, in a plan or a
+ * state written before the scripts moved there, in `create` and `delete` themselves.
+ */
+export function commandScripts(inputs: Record<string, unknown>): { create?: string; delete?: string } {
+    const environment = (inputs.environment ?? {}) as Record<string, unknown>;
+    const pick = (operation: keyof typeof SCRIPT_VARIABLES): string | undefined => {
+        const value = environment[SCRIPT_VARIABLES[operation]] ?? inputs[operation];
+        return typeof value === "string" ? value : undefined;
+    };
+    return { create: pick("create"), delete: pick("delete") };
+}
+
 export function renderPhaseScripts(spec: PhaseScriptSpec): PhaseScripts {
     const create = renderScript(spec, "create");
     return { create, update: create, delete: renderScript(spec, "delete") };

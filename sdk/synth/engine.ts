@@ -54,6 +54,11 @@ export interface EngineOptions {
     readonly secretKeys?: readonly string[];
     /** Run as a preview (unknown outputs stay unknown). @default false */
     readonly preview?: boolean;
+    /**
+     * Where the command provider runs: under `pulumi up`, the project's directory.
+     * @default the current directory when the invoke is answered
+     */
+    readonly providerDirectory?: string;
 }
 
 /**
@@ -75,7 +80,12 @@ export async function startEngine(options: EngineOptions = {}): Promise<Engine> 
     await pulumi.runtime.setMocks(
         {
             newResource: args => ({ id: `${args.name}-id`, state: args.inputs }),
-            call: args => args.inputs,
+            // The one invoke pulumi-kaptain makes: where the command provider runs. Under
+            // `pulumi up` that is the project's directory, which synth runs in.
+            call: args =>
+                args.token === "command:local:run"
+                    ? { ...args.inputs, stdout: `${options.providerDirectory ?? process.cwd()}\n` }
+                    : args.inputs,
         },
         options.project ?? "project",
         options.stack ?? "stack",

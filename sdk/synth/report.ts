@@ -1,4 +1,5 @@
 import { formatReleaseChanges } from "../live-diff";
+import { commandScripts } from "../script/phase-script";
 import { Plan, PlannedPhase, PlanResource, SynthResult } from "./synth";
 
 /** A readable summary of a synth: the resource tree, the phases in order, what changed. */
@@ -74,8 +75,9 @@ export function destructiveChanges(previous: Plan | undefined, plan: Plan): stri
                 `${r.name} would be deleted, but it is protected: pulumi up will stop there until \`protect\` is lifted`,
             );
         } else if (r.type === COMMAND) {
-            const destroy = helmfileLine(String(r.inputs.delete ?? ""));
-            const renamed = added.find(a => a.type === COMMAND && a.inputs.delete === r.inputs.delete);
+            const deleteScript = commandScripts(r.inputs).delete ?? "";
+            const destroy = helmfileLine(deleteScript);
+            const renamed = added.find(a => a.type === COMMAND && commandScripts(a.inputs).delete === deleteScript);
             out.push(
                 `${r.name} is deleted: its delete script runs \`${destroy}\`` +
                     (renamed !== undefined

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { SYNTH_OUTPUT_MARKER } from "../fingerprint";
 import { parseHelmfileDiff, ReleaseChange } from "../live-diff";
+import { commandScripts, SCRIPT_VARIABLES } from "../script/phase-script";
 import { shQuote } from "../script/quote";
 import { RegisteredResource, SECRET_MARKER, startEngine } from "./engine";
 import { chooseStack, readProject, readStackConfig, SynthError } from "./project";
@@ -250,7 +251,7 @@ export function plannedPhases(
         if (r.type !== COMMAND || infra === undefined || !r.name.startsWith(`${infra}-`)) {
             return [];
         }
-        const { create, update, delete: del } = r.inputs as Record<string, string>;
+        const { create = "", delete: del = "" } = commandScripts(r.inputs);
         const phase = r.name.slice(infra.length + 1);
         const diffScripts = outputs.get(r.parent!)?.diffScripts as Record<string, string> | undefined;
         return [
@@ -258,7 +259,8 @@ export function plannedPhases(
                 infrastructure: infra,
                 phase,
                 command: r,
-                scripts: { create, update, delete: del },
+                // The command provider runs `create` again on update.
+                scripts: { create, update: create, delete: del },
                 ...(diffScripts?.[phase] !== undefined ? { diff: diffScripts[phase] } : {}),
             },
         ];
@@ -353,6 +355,8 @@ function phaseEnvFile(p: PlannedPhase): string {
         `# ${p.infrastructure} ${p.phase}: run in ${inputs.dir} with ${(inputs.interpreter ?? []).join(" ")} <script>`,
         "# The process environment plus these variables; secret values are redacted.",
         ...Object.entries(inputs.environment ?? {})
+            // The scripts themselves are the .sh files beside this one.
+            .filter(([k]) => !(Object.values(SCRIPT_VARIABLES) as string[]).includes(k))
             .sort(([a], [b]) => (a < b ? -1 : 1))
             .map(([k, v]) => `${k}=${shQuote(String(v))}`),
         "",

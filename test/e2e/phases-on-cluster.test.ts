@@ -290,7 +290,7 @@ describe("the phase scripts against real clusters", () => {
         expect(config.status, config.stderr).toBe(0);
         expect(install.status, install.stderr).toBe(0);
         expect(`${config.stderr}${install.stderr}`).toMatch(
-            /waiting for process \d+ \(another phase in this directory\)/,
+            /waiting for process \d+ \(another phase of this repository\)/,
         );
         expect(configMapData(clusterB, "embedded-app")).toEqual({ "app.conf": "mode = second\n" });
         expectCleanedUp();

@@ -20,6 +20,8 @@ let commands: Record<"config" | "install" | "provision", CapturedCommand>;
 let logged: Record<"all" | "stderr" | "steps", CapturedCommand>;
 /** The install phase with kaptain's strategy: sync every release. */
 let synced: CapturedCommand;
+/** Another namespace of the same repository. */
+let prodInstall: CapturedCommand;
 let record: string;
 let runtimeDir: string;
 
@@ -50,6 +52,12 @@ beforeAll(async () => {
             kubeconfig: KUBECONFIG_CONTENT,
             logging: "steps",
         });
+        new Infrastructure("prod", {
+            namespace: "prod",
+            workingDirectory: repo,
+            kubeconfig: KUBECONFIG_CONTENT,
+            hooks: false,
+        });
         new Infrastructure("synced", {
             namespace: "dev",
             workingDirectory: repo,
@@ -58,6 +66,7 @@ beforeAll(async () => {
         });
     });
     synced = captured(commandOf(engine, "synced-install"));
+    prodInstall = captured(commandOf(engine, "prod-install"));
     logged = {
         all: captured(commandOf(engine, "all-install")),
         stderr: captured(commandOf(engine, "geo-install")),
@@ -130,7 +139,8 @@ function hookCalls(): Array<Record<string, string>> {
 
 function expectCleanedUp() {
     expect(fs.existsSync(path.join(nsDir, "provision-configs", ".kaptain"))).toBe(false);
-    expect(fs.existsSync(path.join(nsDir, ".kaptain-lock"))).toBe(false);
+    // One lock per repository: namespaces share its charts, whose dependencies helm rebuilds in place.
+    expect(fs.lstatSync(path.join(repo, ".kaptain-lock"), { throwIfNoEntry: false })).toBeUndefined();
     expect(fs.lstatSync(path.join(nsDir, ".kaptain-lock"), { throwIfNoEntry: false })).toBeUndefined();
     expect(fs.readdirSync(runtimeDir)).toEqual([]);
 }
@@ -468,7 +478,7 @@ describe("logging: what leaves the script", () => {
     });
 });
 
-describe("one run at a time per namespace directory", () => {
+describe("one run at a time per repository", () => {
     it("serialises two phases started at once: their helmfile runs never overlap and each sees its embedded configs", async () => {
         const env = {
             HELMFILE_RECORD: record,
@@ -493,14 +503,31 @@ describe("one run at a time per namespace directory", () => {
             expect(Object.keys(readTree(path.join(record, call, "kaptain")))).toContain("app/a.conf");
         }
         expect(`${a.stderr}${b.stderr}`).toMatch(
-            /waiting for process \d+ \(another phase in this directory\) to finish/,
+            /waiting for process \d+ \(another phase of this repository\) to finish/,
         );
+        expectCleanedUp();
+    });
+
+    it("serialises the phases of two namespaces too: they share the repository's charts", async () => {
+        const env = { HELMFILE_RECORD: record, XDG_RUNTIME_DIR: runtimeDir, HELMFILE_SLEEP: "1" };
+        const [a, b] = await Promise.all([
+            startCaptured(commands.install, "create", { programDirectory, env }),
+            startCaptured(prodInstall, "create", { programDirectory, env }),
+        ]);
+        expect(a.status, a.stderr).toBe(0);
+        expect(b.status, b.stderr).toBe(0);
+        const calls = helmfileCalls();
+        expect(calls).toHaveLength(2);
+        const span = (call: string) =>
+            ["start", "end"].map(f => BigInt(fs.readFileSync(path.join(record, call, f), "utf8").trim()));
+        const [[s1, e1], [s2, e2]] = calls.map(span).sort((x, y) => (x[0] < y[0] ? -1 : 1));
+        expect(e1 <= s2 || e2 <= s1).toBe(true);
         expectCleanedUp();
     });
 
     it("takes over a lock whose holder is gone", () => {
         // The lock names its holder's pid; one that cannot be running: above the kernel's pid_max.
-        fs.symlinkSync("99999999", path.join(nsDir, ".kaptain-lock"));
+        fs.symlinkSync("99999999", path.join(repo, ".kaptain-lock"));
         const result = run(commands.install, "create");
         expect(result.status).toBe(0);
         expect(result.stderr).toContain("taking over the lock of process 99999999, which is gone");

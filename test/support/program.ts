@@ -23,9 +23,13 @@ export async function runInfrastructure(
 
 export async function runProgram(
     program: () => void | Promise<void>,
-    options: { stack?: string } = {},
+    options: { stack?: string; providerDirectory?: string } = {},
 ): Promise<Engine> {
-    const engine = await startEngine({ project: "kaptain-test", stack: options.stack ?? "dev" });
+    const engine = await startEngine({
+        project: "kaptain-test",
+        stack: options.stack ?? "dev",
+        providerDirectory: options.providerDirectory,
+    });
     await program();
     await engine.settle();
     return engine;
@@ -33,13 +37,22 @@ export async function runProgram(
 
 /** The Command inputs that the command provider would run. */
 export interface CapturedCommand {
+    /** Starts the create script that `environment` carries. */
     readonly create: string;
-    readonly update: string;
+    /** Absent: the provider runs `create` again on update. */
+    readonly update?: string;
+    /** Starts the delete script that `environment` carries. */
     readonly delete: string;
     readonly dir: string;
     readonly interpreter: string[];
     readonly environment: Record<string, string>;
     readonly triggers?: unknown;
+}
+
+/** The scripts a Command's environment carries: what its `create` and `delete` start. */
+export function scriptsOf(resource: RegisteredResource | CapturedCommand): { create: string; delete: string } {
+    const cmd = "inputs" in resource ? captured(resource) : resource;
+    return { create: cmd.environment.KAPTAIN_SCRIPT_CREATE, delete: cmd.environment.KAPTAIN_SCRIPT_DELETE };
 }
 
 export function captured(resource: RegisteredResource): CapturedCommand {

@@ -27,7 +27,8 @@ function invocation(cmd: CapturedCommand, which: "create" | "update" | "delete",
     const [bin, ...args] = cmd.interpreter;
     return {
         bin,
-        args: [...args, cmd[which]],
+        // No `update`: the command provider runs `create` again.
+        args: [...args, cmd[which] ?? cmd.create],
         cwd: path.resolve(options.programDirectory, cmd.dir),
         env: { ...env, ...cmd.environment },
     };

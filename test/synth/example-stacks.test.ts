@@ -69,8 +69,6 @@ describe("dev and prod plans", () => {
         const dev = byName(plans.dev).get("geo-install")!;
         const prod = byName(plans.prod).get("geo-install")!;
         expect(changed(dev.inputs, prod.inputs)).toEqual([
-            "create",
-            "delete",
             "dir",
             "environment.KAPTAIN_INPUT_namespaces_dev_configs_redis_commander",
             "environment.KAPTAIN_INPUT_namespaces_dev_provision_configs_Chart_yaml",
@@ -82,10 +80,12 @@ describe("dev and prod plans", () => {
             "environment.KAPTAIN_INPUT_namespaces_prod_provision_configs_templates",
             "environment.KAPTAIN_INPUT_namespaces_prod_rclone_conf",
             "environment.KAPTAIN_KUBECONFIG",
-            "update",
+            "environment.KAPTAIN_SCRIPT_CREATE",
+            "environment.KAPTAIN_SCRIPT_DELETE",
         ]);
-        const devLines = (dev.inputs.create as string).split("\n");
-        const prodLines = (prod.inputs.create as string).split("\n");
+        const script = (r: typeof dev) => (r.inputs.environment as Record<string, string>).KAPTAIN_SCRIPT_CREATE;
+        const devLines = script(dev).split("\n");
+        const prodLines = script(prod).split("\n");
         expect(prodLines).toHaveLength(devLines.length);
         expect(prodLines.filter((line, i) => line !== devLines[i])).toEqual([
             "# pulumi-kaptain: install (install phase, create/update) of namespace prod",

@@ -81,9 +81,15 @@ describe("kaptain synth on the example", () => {
 
     it("writes the exact scripts the Commands carry", () => {
         const plan = JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8")) as Plan;
-        const install = plan.resources.find(r => r.name === "geo-install")!.inputs as Record<string, string>;
-        expect(fs.readFileSync(path.join(out, "phases/install.create.sh"), "utf8")).toBe(install.create);
-        expect(fs.readFileSync(path.join(out, "phases/install.delete.sh"), "utf8")).toBe(install.delete);
+        const install = plan.resources.find(r => r.name === "geo-install")!.inputs as {
+            environment: Record<string, string>;
+        };
+        expect(fs.readFileSync(path.join(out, "phases/install.create.sh"), "utf8")).toBe(
+            install.environment.KAPTAIN_SCRIPT_CREATE,
+        );
+        expect(fs.readFileSync(path.join(out, "phases/install.delete.sh"), "utf8")).toBe(
+            install.environment.KAPTAIN_SCRIPT_DELETE,
+        );
     });
 
     it("reports what changed since the last synth of the stack", () => {

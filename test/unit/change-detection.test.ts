@@ -37,36 +37,40 @@ const variants: Record<string, (repo: string) => void> = {
     },
 };
 
-let engine: Engine;
+/** One program per variant: its own project directory, where its command provider runs. */
+const engines: Record<string, Engine> = {};
 const cwd = process.cwd();
 
 beforeAll(async () => {
-    engine = await runProgram(async () => {
-        const { Infrastructure } = await import("../../sdk");
-        for (const [name, edit] of Object.entries(variants)) {
-            const programDir = path.join(root, name, "program dir");
-            const repo = copyFixture(path.join(programDir, "infra"));
-            fs.writeFileSync(path.join(programDir, "kubeconfig.yaml"), "apiVersion: v1\nkind: Config\n");
-            edit(repo);
-            process.chdir(programDir);
-            try {
-                new Infrastructure(name, {
-                    namespace: "dev",
-                    workingDirectory: "infra",
-                    kubeconfig: "kubeconfig.yaml",
-                });
-            } finally {
-                process.chdir(cwd);
-            }
-        }
-    });
+    for (const [name, edit] of Object.entries(variants)) {
+        const programDir = path.join(root, name, "program dir");
+        const repo = copyFixture(path.join(programDir, "infra"));
+        fs.writeFileSync(path.join(programDir, "kubeconfig.yaml"), "apiVersion: v1\nkind: Config\n");
+        edit(repo);
+        engines[name] = await runProgram(
+            async () => {
+                const { Infrastructure } = await import("../../sdk");
+                process.chdir(programDir);
+                try {
+                    new Infrastructure(name, {
+                        namespace: "dev",
+                        workingDirectory: "infra",
+                        kubeconfig: "kubeconfig.yaml",
+                    });
+                } finally {
+                    process.chdir(cwd);
+                }
+            },
+            { providerDirectory: programDir },
+        );
+    }
 });
 afterAll(() => process.chdir(cwd));
 
 /** The input keys (dotted paths) whose values differ between two resources. */
 function changedInputs(a: string, b: string): string[] {
-    const left = flatten(commandOf(engine, `${a}-install`).inputs);
-    const right = flatten(commandOf(engine, `${b}-install`).inputs);
+    const left = flatten(commandOf(engines[a], `${a}-install`).inputs);
+    const right = flatten(commandOf(engines[b], `${b}-install`).inputs);
     return [...new Set([...Object.keys(left), ...Object.keys(right)])].filter(k => left[k] !== right[k]).sort();
 }
 
@@ -100,14 +104,16 @@ describe("change detection", () => {
     });
 
     it("names the folder that changed, so preview --diff says what changed", () => {
-        const base = commandOf(engine, "base-install").inputs as { environment: Record<string, string> };
-        const edited = commandOf(engine, "newConfigFile-install").inputs as { environment: Record<string, string> };
+        const base = commandOf(engines.base, "base-install").inputs as { environment: Record<string, string> };
+        const edited = commandOf(engines.newConfigFile, "newConfigFile-install").inputs as {
+            environment: Record<string, string>;
+        };
         expect(base.environment.KAPTAIN_INPUT_configs_tiles).toMatch(/^sha256:[0-9a-f]{16} files:2$/);
         expect(edited.environment.KAPTAIN_INPUT_configs_tiles).toMatch(/^sha256:[0-9a-f]{16} files:3$/);
     });
 
     it("rebases a relative kubeconfig path onto the namespace directory, keeping it relative", () => {
-        const env = commandOf(engine, "base-install").inputs as { environment: Record<string, string> };
+        const env = commandOf(engines.base, "base-install").inputs as { environment: Record<string, string> };
         expect(env.environment.KAPTAIN_KUBECONFIG).toBe("../../../kubeconfig.yaml");
     });
 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { Engine, RegisteredResource } from "../../sdk/synth/engine";
 import { isSecretInput } from "../../sdk/synth/engine";
 import { componentModeRepo, tempDir, writeTree } from "../support/fixture";
-import { commandOf, programFailures, runProgram, runInfrastructure } from "../support/program";
+import { commandOf, programFailures, runProgram, runInfrastructure, scriptsOf } from "../support/program";
 
 const PROD_KUBECONFIG = "apiVersion: v1\nkind: Config\ncurrent-context: prod\n# prod-cluster-token-0004\n";
 const root = tempDir();
@@ -38,8 +38,9 @@ describe("the Kubernetes provider of the native objects", () => {
         expect(provider.inputs.kubeconfig).toBe(PROD_KUBECONFIG);
         expect(isSecretInput(provider, "kubeconfig")).toBe(true);
         expect(provider.inputs.context).toBe("prod");
-        // A stable identity: a rotated CA never replaces the provider and every object on it.
-        expect(provider.inputs.clusterIdentifier).toBe("pulumi-kaptain:geo");
+        // A stable identity: a rotated CA never replaces the provider and every object on
+        // it, and neither does a rename of the component with `aliases`.
+        expect(provider.inputs.clusterIdentifier).toBe("pulumi-kaptain");
         const objects = kubernetesObjects(engine);
         expect(objects.map(r => r.name).sort()).toEqual([
             "geo-namespace",
@@ -54,7 +55,7 @@ describe("the Kubernetes provider of the native objects", () => {
         const install = commandOf(engine, "geo-install");
         expect(isSecretInput(install, "environment", "KAPTAIN_KUBECONFIG")).toBe(true);
         expect((install.inputs.environment as Record<string, string>).KAPTAIN_KUBECONFIG).toBe(kubeconfigFile);
-        expect(install.inputs.create).toContain("--kube-context prod");
+        expect(scriptsOf(install).create).toContain("--kube-context prod");
         expect(JSON.stringify(engine.resources.map(r => r.redactedInputs))).not.toContain("prod-cluster-token-0004");
     });
 
@@ -98,6 +99,19 @@ describe("the Kubernetes provider of the native objects", () => {
         for (const r of kubernetesObjects(engine)) {
             expect(r.provider).toBeUndefined();
         }
+    });
+
+    it("is not created when no native object needs it: the provider writes its kubeconfig to a temporary file", async () => {
+        const engine = await runInfrastructure({
+            namespace: "dev",
+            workingDirectory: repo,
+            kubeconfig: kubeconfigFile,
+            provisionConfigs: false,
+        });
+        expect(engine.resources.filter(r => r.type === "pulumi:providers:kubernetes")).toEqual([]);
+        expect(kubernetesObjects(engine)).toEqual([]);
+        // The scripts still get the kubeconfig.
+        expect(isSecretInput(commandOf(engine, "geo-install"), "environment", "KAPTAIN_KUBECONFIG")).toBe(true);
     });
 
     it("gives way to a provider the user passes", async () => {
@@ -185,7 +199,7 @@ describe("the namespace", () => {
     });
 
     it("cannot be deleted by a component that did not create it", async () => {
-        const { resolveInfrastructure } = await import("../../sdk/infrastructure");
+        const { resolveInfrastructure } = await import("../../sdk/infrastructure-resolve");
         expect(() =>
             resolveInfrastructure({ namespace: "dev", workingDirectory: repo, deleteNamespace: true }, root),
         ).toThrow("`deleteNamespace` needs `createNamespace: true`");

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { fingerprintRepository, FingerprintGroup, SYNTH_OUTPUT_MARKER } from "../../sdk/fingerprint";
-import { resolveInfrastructure } from "../../sdk/infrastructure";
+import { resolveInfrastructure } from "../../sdk/infrastructure-resolve";
 import { copyFixture, errorOf, tempDir, writeTree } from "../support/fixture";
 
 function fingerprint(repo: string, namespace = "dev"): Record<string, string> {
@@ -94,5 +94,59 @@ describe("files of a Pulumi project are not helmfile inputs", () => {
         const after = fingerprint(repo);
         expect(after["configs/app"]).not.toBe(before["configs/app"]);
         expect(after["out/dev"]).toBeDefined();
+    });
+});
+
+describe("what helm writes while helmfile deploys is not an input; what the user writes is", () => {
+    const CHART =
+        "apiVersion: v2\nname: web\nversion: 0.1.0\ndependencies:\n  - name: lib\n    version: 0.1.0\n    repository: file://../lib\n";
+    const LOCK =
+        'dependencies:\n- name: lib\n  repository: file://../lib\n  version: 0.1.0\ndigest: sha256:aaaa\ngenerated: "2026-11-30T10:00:00Z"\n';
+
+    function chartRepo(chart = CHART): string {
+        const { repo } = freshRepo();
+        writeTree(repo, {
+            "charts/web/Chart.yaml": chart,
+            "charts/web/Chart.lock": LOCK,
+            "charts/web/templates/cm.yaml": "kind: ConfigMap\n",
+            "charts/lib/Chart.yaml": "apiVersion: v2\nname: lib\ntype: library\nversion: 0.1.0\n",
+        });
+        return repo;
+    }
+
+    it("helm dependency build's archives and its tmpcharts folder change nothing", () => {
+        const repo = chartRepo();
+        const before = fingerprint(repo);
+        // What `helm dependency build` leaves: new bytes on every run, from the same lock.
+        writeTree(repo, {
+            "charts/web/charts/lib-0.1.0.tgz": `archive ${Date.now()}`,
+            "charts/web/tmpcharts-8838/lib-0.1.0.tgz": "half-built",
+            "charts/web/tmpcharts123/x": "half-built",
+        });
+        expect(fingerprint(repo)).toEqual(before);
+    });
+
+    it("a regenerated Chart.lock whose dependencies did not change changes nothing; new versions do", () => {
+        const repo = chartRepo();
+        const before = fingerprint(repo);
+        const lock = path.join(repo, "charts/web/Chart.lock");
+        fs.writeFileSync(lock, LOCK.replace("2026-11-30T10:00:00Z", "2026-12-01T08:00:00Z"));
+        expect(fingerprint(repo)).toEqual(before);
+        fs.writeFileSync(lock, LOCK.replace("sha256:aaaa", "sha256:bbbb"));
+        expect(fingerprint(repo)["charts/web"]).not.toBe(before["charts/web"]);
+    });
+
+    it("the library chart's own files stay inputs: an edit there is an edit", () => {
+        const repo = chartRepo();
+        const before = fingerprint(repo);
+        writeTree(repo, { "charts/lib/templates/_helpers.tpl": '{{- define "lib.name" -}}x{{- end -}}\n' });
+        expect(fingerprint(repo)["charts/lib"]).not.toBe(before["charts/lib"]);
+    });
+
+    it("an archive the user vendors into a chart that declares no dependencies stays an input", () => {
+        const repo = chartRepo("apiVersion: v2\nname: web\nversion: 0.1.0\n");
+        const before = fingerprint(repo);
+        writeTree(repo, { "charts/web/charts/vendored-1.0.0.tgz": "the user's own archive" });
+        expect(fingerprint(repo)["charts/web"]).not.toBe(before["charts/web"]);
     });
 });

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Engine } from "../../sdk/synth/engine";
 import { isSecretInput } from "../../sdk/synth/engine";
 import { copyFixture, tempDir } from "../support/fixture";
-import { captured, COMMAND_TYPE, commandOf, INFRA_TYPE, outputValue, runProgram } from "../support/program";
+import { captured, scriptsOf, COMMAND_TYPE, commandOf, INFRA_TYPE, outputValue, runProgram } from "../support/program";
 
 const KUBECONFIG_CONTENT =
     "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user: {token: kube-token-not-for-logs}\n";
@@ -44,8 +44,8 @@ describe("resource graph", () => {
         const infra = engine.find(INFRA_TYPE, "geo")!;
         expect(infra).toBeDefined();
         const children = engine.resources.filter(r => r.parent === infra.urn);
+        // No Kubernetes provider: no native object here needs one (see cluster.test.ts).
         expect(children.map(r => `${r.type} ${r.name}`)).toEqual([
-            "pulumi:providers:kubernetes geo-kubernetes",
             `${COMMAND_TYPE} geo-config`,
             `${COMMAND_TYPE} geo-install`,
             `${COMMAND_TYPE} geo-provision`,
@@ -62,11 +62,22 @@ describe("resource graph", () => {
         expect(provision.dependencies).toEqual([cluster.urn, install.urn].sort());
     });
 
-    it("runs bash in the namespace directory, relative to the program", () => {
+    it("runs bash in the namespace directory, relative to where the command provider runs", () => {
+        // The mock engine's command provider runs in the program's directory, as under `pulumi up`.
         const install = captured(commandOf(engine, "geo-install"));
         expect(install.interpreter).toEqual(["bash", "-c"]);
         expect(install.dir).toBe(path.relative(process.cwd(), path.join(repo, "namespaces", "dev")));
-        expect(install.update).toBe(install.create);
+    });
+
+    it("keeps one copy of each script, in the environment, and commands that only start it", () => {
+        const install = captured(commandOf(engine, "geo-install"));
+        // The provider runs `create` again on update; a copy would double the state.
+        expect(install.update).toBeUndefined();
+        // The provider quotes the command in every error: it must be short.
+        expect(install.create).toBe('exec bash -c "$KAPTAIN_SCRIPT_CREATE" kaptain-install');
+        expect(install.delete).toBe('exec bash -c "$KAPTAIN_SCRIPT_DELETE" kaptain-install');
+        expect(scriptsOf(install).create).toContain("\nkaptain_init install dev ../..\n");
+        expect(scriptsOf(install).delete).toContain("\nkaptain_init uninstall dev ../..\n");
     });
 
     it("puts no phase input in triggers", () => {
@@ -78,12 +89,12 @@ describe("resource graph", () => {
 
 describe("helmfile command lines", () => {
     it("passes environment, selectors, concurrency and per-phase sync args", () => {
-        const install = captured(commandOf(engine, "geo-install"));
+        const install = scriptsOf(commandOf(engine, "geo-install"));
         expect(install.create).toContain(
             "\nhelmfile --environment dev --selector action=install apply --concurrency 2 --skip-needs --suppress-secrets --wait || exit\n",
         );
         expect(install.delete).toContain("\nhelmfile --environment dev --selector action=install destroy || exit\n");
-        const config = captured(commandOf(engine, "geo-config"));
+        const config = scriptsOf(commandOf(engine, "geo-config"));
         expect(config.create).toContain(
             "\nhelmfile --environment dev --selector action=config apply --concurrency 2 --suppress-secrets || exit\n",
         );
@@ -96,7 +107,7 @@ describe("environment and secrets", () => {
         const install = commandOf(engine, "geo-install");
         expect(isSecretInput(install, "environment", "KAPTAIN_KUBECONFIG")).toBe(true);
         const cmd = captured(install);
-        for (const script of [cmd.create, cmd.delete]) {
+        for (const script of [cmd.create, cmd.delete, scriptsOf(cmd).create, scriptsOf(cmd).delete]) {
             expect(script).not.toContain("kube-token-not-for-logs");
         }
     });

@@ -3,9 +3,9 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { resolveInfrastructure } from "../../sdk/infrastructure";
+import { resolveInfrastructure } from "../../sdk/infrastructure-resolve";
 import { copyFixture, errorOf, tempDir } from "../support/fixture";
-import { captured, COMMAND_TYPE, commandOf, programFailures, runProgram, runInfrastructure } from "../support/program";
+import { scriptsOf, COMMAND_TYPE, commandOf, programFailures, runProgram, runInfrastructure } from "../support/program";
 
 const root = tempDir();
 const repo = copyFixture(path.join(root, "repo"));
@@ -23,8 +23,8 @@ describe("phase Commands", () => {
             const cmd = commandOf(engine, `geo-${phase}`);
             expect(cmd.additionalSecretOutputs).toEqual(["stdout", "stderr"]);
             expect(cmd.inputs.logging).toBe("stdoutAndStderr");
-            expect(captured(cmd).create).toContain("\nkaptain_output stderr\n");
-            expect(captured(cmd).delete).toContain("\nkaptain_output stderr\n");
+            expect(scriptsOf(cmd).create).toContain("\nkaptain_output stderr\n");
+            expect(scriptsOf(cmd).delete).toContain("\nkaptain_output stderr\n");
             expect(cmd.protect).toBe(false);
         }
     });
@@ -41,7 +41,7 @@ describe("phase Commands", () => {
         expect(commands.map(c => c.name)).toEqual(["geo-config", "geo-install"]);
         for (const cmd of commands) {
             expect(cmd.protect).toBe(true);
-            expect(captured(cmd).create).toContain("\nkaptain_output steps\n");
+            expect(scriptsOf(cmd).create).toContain("\nkaptain_output steps\n");
         }
     });
 

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { resolveInfrastructure } from "../../sdk/infrastructure";
+import { resolveInfrastructure } from "../../sdk/infrastructure-resolve";
 import { resolveProvisionConfigs } from "../../sdk/provision-configs";
 import type { Engine } from "../../sdk/synth/engine";
 import { isSecretInput } from "../../sdk/synth/engine";

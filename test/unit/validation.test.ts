@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { resolveInfrastructure } from "../../sdk/infrastructure";
+import { resolveInfrastructure } from "../../sdk/infrastructure-resolve";
 import { invocationProblems } from "../../sdk/phase";
 import { copyFixture, errorOf, tempDir } from "../support/fixture";
 import { runProgram } from "../support/program";

@@ -1,0 +1,177 @@
+// The children of an Infrastructure, in deploy order: the builder behind the component.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { commandDirectory } from "./command-directory";
+import { FingerprintGroup, fingerprintEntries } from "./fingerprint";
+import { InfrastructureArgs } from "./infrastructure-args";
+import { ResolvedInfrastructure } from "./infrastructure-resolve";
+import { clusterProvider, kubeconfigForScript } from "./kubeconfig";
+import { RepositoryLayout } from "./layout";
+import { createPhaseCommand, Phase } from "./phase";
+import { PhaseName } from "./phases";
+import { namespaceResource, ProvisionConfigs } from "./provision-configs";
+
+/**
+ * The Command environment shared by every phase: the input fingerprint (one variable
+ * per group, secret files' digests as secrets), the kubeconfig as a secret, and the
+ * user's variables.
+ */
+export function phaseEnvironment(
+    layout: RepositoryLayout,
+    fingerprint: readonly FingerprintGroup[],
+    programDirectory: string,
+    args: Pick<InfrastructureArgs, "kubeconfig" | "environment">,
+): Record<string, pulumi.Input<string>> {
+    const environment: Record<string, pulumi.Input<string>> = { ...(args.environment ?? {}) };
+    for (const [key, { value, secret }] of fingerprintEntries(fingerprint)) {
+        environment[key] = secret ? pulumi.secret(value) : value;
+    }
+    if (args.kubeconfig !== undefined) {
+        environment.KAPTAIN_KUBECONFIG = pulumi.secret(
+            pulumi
+                .output(args.kubeconfig)
+                .apply(k => kubeconfigForScript(k, programDirectory, layout.namespaceDirectory)),
+        );
+    }
+    return environment;
+}
+
+/** The phases of an Infrastructure, each undefined when it is disabled. */
+export interface PhaseCommands {
+    /** The config phase: releases labelled `action: config`. */
+    readonly config?: Phase;
+    /** The install phase: releases labelled `action: install`. */
+    readonly install?: Phase;
+    /** The provision phase: releases labelled `action: provision`. */
+    readonly provision?: Phase;
+}
+
+/** What {@link buildInfrastructure} created. */
+export interface BuiltInfrastructure {
+    readonly phases: PhaseCommands;
+    readonly fingerprint: FingerprintGroup[];
+    readonly provisionConfigs?: ProvisionConfigs;
+    readonly namespaceObject?: k8s.core.v1.Namespace;
+    readonly kubernetesProvider?: k8s.Provider;
+}
+
+/**
+ * Creates the children of an Infrastructure, in deploy order: the Namespace (when
+ * created here), the config phase (whose helmfile creates the namespace otherwise),
+ * the provision-configs objects, then install and provision. Each step depends on the
+ * one before and on the component's `dependsOn`; deletes run in reverse.
+ */
+export function buildInfrastructure(
+    name: string,
+    parent: pulumi.Resource,
+    args: InfrastructureArgs,
+    resolved: ResolvedInfrastructure,
+    programDirectory: string,
+    opts: pulumi.ComponentResourceOptions,
+): BuiltInfrastructure {
+    const { layout } = resolved;
+    // One cluster: the native objects use the kubeconfig and context the scripts get.
+    // Only when a native object needs one: the provider writes its kubeconfig, client
+    // key included, to a temporary file each time it is configured.
+    const needsKubernetes = resolved.createNamespace || resolved.provisionConfigs !== undefined;
+    const kubernetesProvider = needsKubernetes
+        ? clusterProvider(
+              name,
+              parent,
+              { kubeconfig: args.kubeconfig, context: resolved.helmfile.kubeContext },
+              programDirectory,
+          )
+        : undefined;
+    const k8sOptions = kubernetesProvider !== undefined ? { provider: kubernetesProvider } : {};
+
+    let previous: pulumi.Resource | undefined;
+    const namespaceObject = resolved.createNamespace
+        ? namespaceResource(`${name}-namespace`, layout.namespace, resolved.deleteNamespace, {
+              parent,
+              dependsOn: opts.dependsOn,
+              ...k8sOptions,
+              // pulumi-kaptain 0.1.0 created it as a child of the ProvisionConfigs: the same
+              // Namespace, which must not be deleted and re-created on upgrade.
+              aliases: [
+                  {
+                      name: `${name}-provision-configs-namespace`,
+                      parent: pulumi.createUrn(`${name}-provision-configs`, "kaptain:index:ProvisionConfigs", parent),
+                  },
+              ],
+          })
+        : undefined;
+    previous = namespaceObject;
+
+    const { fingerprint } = resolved;
+    const environment = phaseEnvironment(layout, fingerprint, programDirectory, args);
+
+    let provisionConfigs: ProvisionConfigs | undefined;
+    const addProvisionConfigs = () => {
+        if (resolved.provisionConfigs === undefined) {
+            return;
+        }
+        provisionConfigs = new ProvisionConfigs(`${name}-provision-configs`, resolved.provisionConfigs, {
+            parent,
+            dependsOn: withDependency(opts.dependsOn, previous),
+            ...(kubernetesProvider !== undefined ? { providers: [kubernetesProvider] } : {}),
+        });
+        previous = provisionConfigs;
+    };
+
+    const phases: { [P in PhaseName]?: Phase } = {};
+    const directory = resolved.phases.length > 0 ? commandDirectory(layout.namespaceDirectory, parent) : undefined;
+    if (!resolved.phases.some(p => p.name === "config")) {
+        addProvisionConfigs();
+    }
+    for (const phase of resolved.phases) {
+        const created = createPhaseCommand(
+            name,
+            {
+                phase: phase.name,
+                namespace: layout.namespace,
+                commandDirectory: directory!,
+                workingFromNamespace: layout.workingFromNamespace,
+                hooksFile: layout.hooksFile,
+                hookTools: resolved.hookTools,
+                environment,
+                logging: resolved.logging,
+                helmfile: {
+                    ...resolved.helmfile,
+                    file: layout.helmfileFile,
+                    selectors: phase.selectors,
+                    strategy: phase.strategy,
+                    concurrency: phase.concurrency,
+                    syncArgs: phase.syncArgs,
+                },
+            },
+            {
+                parent,
+                dependsOn: withDependency(opts.dependsOn, previous),
+                ...(resolved.protect ? { protect: true } : {}),
+            },
+        );
+        phases[phase.name] = created;
+        previous = created.command;
+        if (phase.name === "config") {
+            addProvisionConfigs();
+        }
+    }
+    return { phases, fingerprint, provisionConfigs, namespaceObject, kubernetesProvider };
+}
+
+/**
+ * Children do not inherit their component's `dependsOn`: pass it on, plus the previous
+ * step of the chain.
+ */
+export function withDependency(
+    dependsOn: pulumi.ComponentResourceOptions["dependsOn"],
+    extra: pulumi.Resource | undefined,
+): pulumi.Input<pulumi.Input<pulumi.Resource>[]> {
+    const extras = extra === undefined ? [] : [extra];
+    if (dependsOn === undefined) {
+        return extras;
+    }
+    return pulumi
+        .output(dependsOn as pulumi.Input<pulumi.Input<pulumi.Resource>[] | pulumi.Resource>)
+        .apply(d => [...(Array.isArray(d) ? d : [d]), ...extras]) as pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
+}
