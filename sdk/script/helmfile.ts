@@ -49,15 +49,24 @@ function globalArgs(h: HelmfileInvocation): string[] {
  * deployed by the config phase just before. `apply` prints its diff: `--suppress-secrets`
  * keeps Secret values out of it.
  */
-export function deployArgv(phase: PhaseName, h: HelmfileInvocation): string[] {
+export function deployArgv(phase: PhaseName, h: HelmfileInvocation, options: DeployOptions = {}): string[] {
     return [
         ...globalArgs(h),
         h.strategy,
         ...(h.concurrency > 0 ? ["--concurrency", String(h.concurrency)] : []),
         ...(phase === "config" ? [] : ["--skip-needs"]),
         ...(h.strategy === "apply" ? ["--suppress-secrets"] : []),
+        ...(options.hideNotes ? ["--hide-notes"] : []),
         ...h.syncArgs,
     ];
+}
+
+export interface DeployOptions {
+    /**
+     * `--hide-notes` (helmfile 0.169+, helm 3.16+): helmfile logs helm's whole output,
+     * release notes included, on its stderr, which `logging: stderr` lets through.
+     */
+    readonly hideNotes?: boolean;
 }
 
 /**

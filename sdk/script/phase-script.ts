@@ -99,7 +99,7 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete" | "d
     const action = operation === "create" ? spec.phase : operation === "diff" ? "diff" : PHASES[spec.phase].undo;
     const helmfileLine =
         operation === "create"
-            ? deployArgv(spec.phase, spec.helmfile)
+            ? deployArgv(spec.phase, spec.helmfile, { hideNotes: spec.logging !== "all" })
             : operation === "diff"
               ? diffArgv(spec.phase, spec.helmfile)
               : destroyArgv(spec.helmfile);

@@ -191,6 +191,7 @@ describe("install create", () => {
             "4",
             "--skip-needs",
             "--suppress-secrets",
+            "--hide-notes",
         ]);
         expect(fs.readFileSync(path.join(record, "call-1", "cwd"), "utf8").trim()).toBe(fs.realpathSync(nsDir));
     });
@@ -302,7 +303,15 @@ describe("install create", () => {
 describe("config and provision", () => {
     it("config syncs the config releases, without --skip-needs", () => {
         expect(run(commands.config, "create").status).toBe(0);
-        expect(argv()).toEqual(["--selector", "action=config", "apply", "--concurrency", "4", "--suppress-secrets"]);
+        expect(argv()).toEqual([
+            "--selector",
+            "action=config",
+            "apply",
+            "--concurrency",
+            "4",
+            "--suppress-secrets",
+            "--hide-notes",
+        ]);
         expect(hookCalls().map(c => c.hook)).toEqual(["pre-config", "make-config", "post-config"]);
     });
 
@@ -316,6 +325,7 @@ describe("config and provision", () => {
             "4",
             "--skip-needs",
             "--suppress-secrets",
+            "--hide-notes",
         ]);
         expect(hookCalls().map(c => c.hook)).toEqual(["pre-provision", "make-config", "post-provision"]);
     });
@@ -431,6 +441,7 @@ describe("a phase succeeds only when it reaches its end", () => {
             "4",
             "--skip-needs",
             "--suppress-secrets",
+            "--hide-notes",
         ]);
     });
 
@@ -561,7 +572,15 @@ describe("strategy: which releases a phase upgrades", () => {
     it("sync upgrades every release, as kaptain does, and needs no helm-diff", () => {
         const result = run(synced, "create", { env: { HELM_STUB_NO_DIFF: "1" } });
         expect(result.status).toBe(0);
-        expect(argv()).toEqual(["--selector", "action=install", "sync", "--concurrency", "4", "--skip-needs"]);
+        expect(argv()).toEqual([
+            "--selector",
+            "action=install",
+            "sync",
+            "--concurrency",
+            "4",
+            "--skip-needs",
+            "--hide-notes",
+        ]);
     });
 
     it("the delete script needs no helm-diff: destroy diffs nothing", () => {

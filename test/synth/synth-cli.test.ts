@@ -39,10 +39,10 @@ describe("kaptain synth on the example", () => {
     it("prints the tree and the phases in order with what each runs", () => {
         expect(first.stdout).toContain("└─ kaptain:index:Infrastructure geo");
         expect(first.stdout).toMatch(
-            /1\. config .*helmfile --environment dev --file \.\.\/\.\.\/helmfile\.yaml\.gotmpl --selector action=config apply --concurrency 4 --suppress-secrets\n/,
+            /1\. config .*helmfile --environment dev --file \.\.\/\.\.\/helmfile\.yaml\.gotmpl --selector action=config apply --concurrency 4 --suppress-secrets --hide-notes\n/,
         );
         expect(first.stdout).toMatch(
-            /2\. install .*--selector action=install apply --concurrency 4 --skip-needs --suppress-secrets\n/,
+            /2\. install .*--selector action=install apply --concurrency 4 --skip-needs --suppress-secrets --hide-notes\n/,
         );
         expect(first.stdout).toContain("No previous synth of this stack");
     });

@@ -91,12 +91,12 @@ describe("helmfile command lines", () => {
     it("passes environment, selectors, concurrency and per-phase sync args", () => {
         const install = scriptsOf(commandOf(engine, "geo-install"));
         expect(install.create).toContain(
-            "\nhelmfile --environment dev --selector action=install apply --concurrency 2 --skip-needs --suppress-secrets --wait || exit\n",
+            "\nhelmfile --environment dev --selector action=install apply --concurrency 2 --skip-needs --suppress-secrets --hide-notes --wait || exit\n",
         );
         expect(install.delete).toContain("\nhelmfile --environment dev --selector action=install destroy || exit\n");
         const config = scriptsOf(commandOf(engine, "geo-config"));
         expect(config.create).toContain(
-            "\nhelmfile --environment dev --selector action=config apply --concurrency 2 --suppress-secrets || exit\n",
+            "\nhelmfile --environment dev --selector action=config apply --concurrency 2 --suppress-secrets --hide-notes || exit\n",
         );
         expect(config.delete).toContain("\nhelmfile --environment dev --selector action=config destroy || exit\n");
     });

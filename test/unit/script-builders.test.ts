@@ -57,6 +57,13 @@ describe("helmfile argv", () => {
         ]);
     });
 
+    it("hides helm's release notes when asked: helmfile logs them on the stderr that `logging: stderr` lets through", () => {
+        expect(deployArgv("install", { ...base, strategy: "apply" }, { hideNotes: true }).slice(-2)).toEqual([
+            "--suppress-secrets",
+            "--hide-notes",
+        ]);
+    });
+
     it("passes no --concurrency for 0, and no --skip-needs for config", () => {
         expect(deployArgv("config", { ...base, selectors: ["action=config"], concurrency: 0 })).toEqual([
             "helmfile",
