@@ -51,6 +51,9 @@ export function readKubeconfig(value: string, programDirectory: string): string 
     }
 }
 
+/** Provider settings that update Secrets and ConfigMaps in place, as helm does. */
+export const MUTABLE_CONFIG_OBJECTS = { enableSecretMutable: true, enableConfigMapMutable: true } as const;
+
 /** The `clusterIdentifier` of every provider pulumi-kaptain builds. */
 export const CLUSTER_IDENTIFIER = "pulumi-kaptain";
 
@@ -99,6 +102,10 @@ export function clusterProvider(
             // the provider, which would replace (delete and re-create) every object on it.
             // Not the component's name either: a rename with `aliases` is the same cluster.
             clusterIdentifier: CLUSTER_IDENTIFIER,
+            // The provider's default replaces a Secret or ConfigMap whose data changed, and a
+            // named object is deleted before it is re-created: a secret.yaml edit would leave
+            // the namespace without its Secret for a moment. kaptain's chart patches it in place.
+            ...MUTABLE_CONFIG_OBJECTS,
             ...(kubeconfig !== undefined ? { kubeconfig } : {}),
             ...(identity.context !== undefined ? { context: identity.context } : {}),
         },

@@ -41,6 +41,9 @@ describe("the Kubernetes provider of the native objects", () => {
         // A stable identity: a rotated CA never replaces the provider and every object on
         // it, and neither does a rename of the component with `aliases`.
         expect(provider.inputs.clusterIdentifier).toBe("pulumi-kaptain");
+        // A secret.yaml edit updates the Secret in place: never deleted, then re-created.
+        expect(String(provider.inputs.enableSecretMutable)).toBe("true");
+        expect(String(provider.inputs.enableConfigMapMutable)).toBe("true");
         const objects = kubernetesObjects(engine);
         expect(objects.map(r => r.name).sort()).toEqual([
             "geo-namespace",
