@@ -80,6 +80,9 @@ export class Engine {
             PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
             PULUMI_SKIP_UPDATE_CHECK: "true",
+            // The plugins installed into PULUMI_HOME, never a pulumi-resource-* found on PATH
+            // (the toolchain folder holds the kubernetes one).
+            PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
             PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
             // The ambient kubeconfig points nowhere: whatever reaches a cluster must have
             // been told which one.

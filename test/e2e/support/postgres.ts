@@ -1,0 +1,139 @@
+/**
+ * A throwaway PostgreSQL server on loopback for the engine's shared-backend scenario:
+ * Debian's `postgresql` binaries, a data folder in a private temp dir, a free port, trust
+ * authentication for the loopback only. `stop()` stops it and removes the folder.
+ *
+ * initdb and postgres refuse to run as root: as root, they run as the `postgres` user the
+ * Debian package creates.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export interface Postgres {
+    /** `postgres://postgres@127.0.0.1:PORT/postgres?sslmode=disable` */
+    readonly url: string;
+    stop(): Promise<void>;
+}
+
+/** The folder of Debian's PostgreSQL server binaries (the newest installed), or undefined. */
+export function postgresBin(): string | undefined {
+    const root = "/usr/lib/postgresql";
+    const versions = fs.existsSync(root)
+        ? fs
+              .readdirSync(root)
+              .filter(v => fs.existsSync(path.join(root, v, "bin", "postgres")))
+              .sort((a, b) => Number(b) - Number(a))
+        : [];
+    return versions.length > 0 ? path.join(root, versions[0], "bin") : undefined;
+}
+
+function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.on("error", reject);
+        server.listen(0, "127.0.0.1", () => {
+            const { port } = server.address() as net.AddressInfo;
+            server.close(() => resolve(port));
+        });
+    });
+}
+
+export async function startPostgres(): Promise<Postgres> {
+    const bin = postgresBin();
+    if (bin === undefined) {
+        throw new Error("PostgreSQL is not installed: apt-get install postgresql (.ci/run does)");
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kaptain-postgres-"));
+    const asRoot = process.getuid?.() === 0;
+    const run = (command: string, args: string[]) =>
+        asRoot ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, args];
+    const remove = () => fs.rmSync(dir, { recursive: true, force: true });
+    if (asRoot) {
+        fs.chmodSync(dir, 0o755);
+        execFileSync("chown", ["postgres:postgres", dir]);
+    }
+    const data = path.join(dir, "data");
+    try {
+        const [initdb, initArgs] = run(path.join(bin, "initdb"), [
+            "-D",
+            data,
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+        ]) as [string, string[]];
+        execFileSync(initdb, initArgs, { stdio: "ignore" });
+    } catch (err) {
+        remove();
+        throw err;
+    }
+    const port = await freePort();
+    const [postgres, args] = run(path.join(bin, "postgres"), [
+        "-D",
+        data,
+        "-h",
+        "127.0.0.1",
+        "-p",
+        String(port),
+        "-k",
+        dir,
+        "-c",
+        "fsync=off",
+    ]) as [string, string[]];
+    const child = spawn(postgres, args, { stdio: "ignore", detached: true });
+    const stop = async () => {
+        if (child.exitCode === null && child.pid !== undefined) {
+            try {
+                process.kill(-child.pid, "SIGTERM");
+            } catch {
+                // gone already
+            }
+            await new Promise<void>(resolve => {
+                const timer = setTimeout(() => {
+                    try {
+                        process.kill(-child.pid!, "SIGKILL");
+                    } catch {
+                        // gone
+                    }
+                    resolve();
+                }, 10_000);
+                child.once("exit", () => {
+                    clearTimeout(timer);
+                    resolve();
+                });
+            });
+        }
+        remove();
+    };
+    process.once("exit", () => {
+        try {
+            process.kill(-child.pid!, "SIGKILL");
+        } catch {
+            // gone
+        }
+        remove();
+    });
+    // Ready when it accepts a connection.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+        const ok = await new Promise<boolean>(resolve => {
+            const socket = net.connect(port, "127.0.0.1", () => {
+                socket.end();
+                resolve(true);
+            });
+            socket.on("error", () => resolve(false));
+        });
+        if (ok) {
+            break;
+        }
+        if (child.exitCode !== null || Date.now() > deadline) {
+            await stop();
+            throw new Error(`PostgreSQL did not start on port ${port}`);
+        }
+        await new Promise(resolve => setTimeout(resolve, 100));
+    }
+    return { url: `postgres://postgres@127.0.0.1:${port}/postgres?sslmode=disable`, stop };
+}
