@@ -145,6 +145,17 @@ function expectCleanedUp() {
     expect(fs.readdirSync(runtimeDir)).toEqual([]);
 }
 
+/** Two helmfile calls were recorded, one after the other, never overlapping; returns them. */
+function expectTwoHelmfileRunsApart(): string[] {
+    const calls = helmfileCalls();
+    expect(calls).toHaveLength(2);
+    const span = (call: string) =>
+        ["start", "end"].map(f => BigInt(fs.readFileSync(path.join(record, call, f), "utf8").trim()));
+    const [[s1, e1], [s2, e2]] = calls.map(span).sort((x, y) => (x[0] < y[0] ? -1 : 1));
+    expect(e1 <= s2 || e2 <= s1).toBe(true);
+    return calls;
+}
+
 /** The `kaptain: <phase>: ...` lines a run printed (on its stderr, whatever `logging` says). */
 function stepLines(result: { stderr: string }, phase = "install"): string[] {
     return result.stderr.split("\n").filter(l => l.startsWith(`kaptain: ${phase}: `));
@@ -503,12 +514,7 @@ describe("one run at a time per repository", () => {
         ]);
         expect(a.status).toBe(0);
         expect(b.status).toBe(0);
-        const calls = helmfileCalls();
-        expect(calls).toHaveLength(2);
-        const span = (call: string) =>
-            ["start", "end"].map(f => BigInt(fs.readFileSync(path.join(record, call, f), "utf8").trim()));
-        const [[s1, e1], [s2, e2]] = calls.map(span).sort((x, y) => (x[0] < y[0] ? -1 : 1));
-        expect(e1 <= s2 || e2 <= s1).toBe(true);
+        const calls = expectTwoHelmfileRunsApart();
         for (const call of calls) {
             // Without the lock, the other run's cleanup removes .kaptain while helmfile sleeps.
             expect(Object.keys(readTree(path.join(record, call, "kaptain")))).toContain("app/a.conf");
@@ -527,12 +533,7 @@ describe("one run at a time per repository", () => {
         ]);
         expect(a.status, a.stderr).toBe(0);
         expect(b.status, b.stderr).toBe(0);
-        const calls = helmfileCalls();
-        expect(calls).toHaveLength(2);
-        const span = (call: string) =>
-            ["start", "end"].map(f => BigInt(fs.readFileSync(path.join(record, call, f), "utf8").trim()));
-        const [[s1, e1], [s2, e2]] = calls.map(span).sort((x, y) => (x[0] < y[0] ? -1 : 1));
-        expect(e1 <= s2 || e2 <= s1).toBe(true);
+        expectTwoHelmfileRunsApart();
         expectCleanedUp();
     });
 
