@@ -10,7 +10,7 @@ import { REPO_ROOT } from "../support/program";
 const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
 let project: string;
 let packDir: string;
-/** The build output the test makes, removed after unless it was there before. */
+/** The build output `npm pack` makes, removed after unless it was there before. */
 const buildDir = path.join(REPO_ROOT, "bin");
 const hadBuild = fs.existsSync(buildDir);
 
@@ -25,7 +25,8 @@ function installLine(): string[] {
 
 beforeAll(() => {
     packDir = tempDir("kaptain-pack-");
-    execFileSync("npm", ["run", "-s", "build"], { cwd: REPO_ROOT, stdio: "pipe" });
+    // `npm pack` alone: its prepack step builds the code (without it, the tarball has none).
+    fs.rmSync(buildDir, { recursive: true, force: true });
     const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", packDir], {
         cwd: REPO_ROOT,
         encoding: "utf8",
