@@ -95,7 +95,7 @@ export interface InfrastructureArgs {
      * The cluster's kubeconfig: a path, or the kubeconfig content (for example a cluster's
      * output). Always stored as a Pulumi secret and handed to the script through its
      * environment; content is written to a private temporary file for the run.
-     * @default none: the environment's `KUBECONFIG`, which must then be set when Pulumi runs
+     * @default none: the environment's `KUBECONFIG` when Pulumi runs, else `~/.kube/config`
      */
     readonly kubeconfig?: pulumi.Input<string>;
     /**
@@ -121,7 +121,8 @@ export interface InfrastructureArgs {
     readonly fingerprintExclude?: readonly string[];
     /**
      * The namespace Secret, ConfigMap and rclone-config Secret as native objects, created
-     * before the config phase. Given fields override what is found in the repository;
+     * right after the config phase (whose helmfile creates the namespace) and before
+     * install. Given fields override what is found in the repository;
      * `false` leaves them to the repository's own provision-configs chart.
      * @default on when the repository has a `secret.yaml`, an `rclone.conf` in the namespace
      * directory or `configKeys` in `configs/provision-configs/values.yaml`, and no

@@ -84,12 +84,17 @@ export function locateFile(
             problem(
                 argument,
                 `names a file that does not exist: ${JSON.stringify(file)} ` +
-                    `(looked in ${where.namespaceDirectory} and ${where.workingDirectory})`,
+                    `(looked in ${lookedIn(where.namespaceDirectory, where.workingDirectory)})`,
             ),
         );
         return undefined;
     }
     return found;
+}
+
+/** The folders a lookup searched, each once (a namespace without a folder uses the repository's). */
+function lookedIn(namespaceDirectory: string, workingDirectory: string): string {
+    return namespaceDirectory === workingDirectory ? workingDirectory : `${namespaceDirectory} and ${workingDirectory}`;
 }
 
 /** A relative path for a shell, always starting with `./` or `../` so `source` never searches PATH. */
@@ -141,7 +146,7 @@ export function resolveLayout(options: LayoutOptions): { layout?: RepositoryLayo
                 problem(
                     "workingDirectory",
                     `holds no helmfile.yaml, helmfile.yaml.gotmpl or helmfile.d ` +
-                        `(looked in ${namespaceDirectory} and ${workingDirectory})`,
+                        `(looked in ${lookedIn(namespaceDirectory, workingDirectory)})`,
                 ),
             );
         } else {

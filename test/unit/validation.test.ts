@@ -36,6 +36,17 @@ describe("construction-time checks", () => {
         expect(err.message).toContain('`hooks` names a file that does not exist: "missing.sh"');
     });
 
+    it("names each folder it looked in once: a namespace without a folder looked in the repository only", () => {
+        const inNamespace = errorOf(() =>
+            resolveInfrastructure({ namespace: "dev", workingDirectory: repo, hooks: "missing.sh" }, root),
+        );
+        expect(inNamespace.message).toContain(`(looked in ${path.join(repo, "namespaces", "dev")} and ${repo})`);
+        const atRoot = errorOf(() =>
+            resolveInfrastructure({ namespace: "staging", workingDirectory: repo, hooks: "missing.sh" }, root),
+        );
+        expect(atRoot.message).toContain(`(looked in ${repo})`);
+    });
+
     it("lists every problem at once", () => {
         const err = errorOf(() =>
             resolveInfrastructure(
