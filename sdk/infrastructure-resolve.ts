@@ -237,7 +237,8 @@ export function layoutWarnings(layout: RepositoryLayout): string[] {
     }
     return [
         `namespace '${layout.namespace}' has no folder namespaces/${layout.namespace}/ in ${layout.workingDirectory}: ` +
-            `deploying the repository root without any namespace overrides or hooks (kaptain's rule). ` +
+            `deploying the repository root as it is, without the overrides a namespace folder holds ` +
+            `(kaptain's rule; ${layout.hooksFile !== undefined ? `the root's ${layout.hooksFile} runs` : "no hooks file runs"}). ` +
             `Namespaces with a folder: ${existing.join(", ") || "none"}`,
     ];
 }

@@ -76,9 +76,22 @@ describe("warnings", () => {
             new Infrastructure("typo", { namespace: "prdo", workingDirectory: repo, kubeconfig: KUBECONFIG });
         });
         expect(engine.warnings).toEqual([
-            `namespace 'prdo' has no folder namespaces/prdo/ in ${repo}: deploying the repository root without any ` +
-                "namespace overrides or hooks (kaptain's rule). Namespaces with a folder: dev, prod",
+            `namespace 'prdo' has no folder namespaces/prdo/ in ${repo}: deploying the repository root as it is, ` +
+                "without the overrides a namespace folder holds (kaptain's rule; no hooks file runs). " +
+                "Namespaces with a folder: dev, prod",
         ]);
+    });
+
+    it("say that the root's hooks file runs, when there is one", async () => {
+        const withHooks = copyFixture(path.join(tempDir(), "root-hooks"));
+        const { writeFileSync } = await import("node:fs");
+        writeFileSync(path.join(withHooks, "hooks.sh"), "true\n");
+        const engine = await runProgram(async () => {
+            const { Infrastructure } = await import("../../sdk");
+            new Infrastructure("typo", { namespace: "prdo", workingDirectory: withHooks, kubeconfig: KUBECONFIG });
+        });
+        expect(engine.warnings).toHaveLength(1);
+        expect(engine.warnings[0]).toContain("(kaptain's rule; the root's ./hooks.sh runs)");
     });
 
     it("say nothing when the namespace has its folder, or the repository has no namespaces/", async () => {
