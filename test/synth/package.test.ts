@@ -14,11 +14,11 @@ let packDir: string;
 const buildDir = path.join(REPO_ROOT, "bin");
 const hadBuild = fs.existsSync(buildDir);
 
-/** The README's install line for a Pulumi project, with the package name replaced by the tarball. */
+/** The README's install line for a Pulumi project: `npm install` and its words. */
 function installLine(): string[] {
-    const line = /^npm install pulumi-kaptain .*$/m.exec(readme)?.[0];
+    const line = /^npm install --save-exact \S*pulumi-kaptain-[\d.]+\.tgz .*$/m.exec(readme)?.[0];
     if (line === undefined) {
-        throw new Error("README has no `npm install pulumi-kaptain ...` line");
+        throw new Error("README has no `npm install --save-exact …/pulumi-kaptain-<version>.tgz …` line");
     }
     return line.split(/\s+/).slice(2);
 }
@@ -50,7 +50,9 @@ beforeAll(() => {
         ].join("\n"),
     );
     fs.cpSync(path.join(REPO_ROOT, "examples/geo-platform/infra"), path.join(project, "infra"), { recursive: true });
-    const args = installLine().map(word => (word === "pulumi-kaptain" ? path.join(packDir, tarball) : word));
+    // The tarball the README names, where this test packed it.
+    const args = installLine().map(word => (word.endsWith(".tgz") ? path.join(packDir, tarball) : word));
+    expect(path.basename(installLine().find(word => word.endsWith(".tgz"))!)).toBe(tarball);
     execFileSync("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", ...args], {
         cwd: project,
         stdio: "pipe",
@@ -75,6 +77,29 @@ describe("the packed package", () => {
         expect(fs.existsSync(path.join(pkg, "bin/sdk/script/helpers.sh"))).toBe(true);
         // One copy of the Pulumi SDK: the project's.
         expect(fs.existsSync(path.join(pkg, "node_modules/@pulumi/pulumi"))).toBe(false);
+    });
+
+    it("type-checks every TypeScript block of the README against the packed package's types", () => {
+        const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map(m => m[1]);
+        expect(blocks.length).toBeGreaterThanOrEqual(3);
+        const dir = path.join(project, "readme-blocks");
+        fs.mkdirSync(dir);
+        blocks.forEach((block, i) => fs.writeFileSync(path.join(dir, `block-${i}.ts`), block));
+        fs.writeFileSync(
+            path.join(dir, "tsconfig.json"),
+            JSON.stringify({
+                compilerOptions: { strict: true, noEmit: true, module: "commonjs", target: "es2022", types: [] },
+                include: ["*.ts"],
+            }),
+        );
+        // The typescript the README's install line puts in the project.
+        const run = spawnSync("npx", ["--no-install", "tsc", "-p", "readme-blocks"], {
+            cwd: project,
+            encoding: "utf8",
+            timeout: 120_000,
+        });
+        expect(run.stdout + run.stderr).toBe("");
+        expect(run.status).toBe(0);
     });
 
     it("runs `npx kaptain synth` in an empty Pulumi project on the first try", () => {
