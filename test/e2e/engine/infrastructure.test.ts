@@ -25,13 +25,26 @@ const RELEASES = ["embedded-configs", "app", "web", "seed", ...FLEET].sort();
 const PHASES = ["config", "install", "provision"] as const;
 const SECRET_VALUES = ["e2e-db-password-0001", "e2e-api-token-0002"];
 
+/** The scenarios, by the issue's numbers: titles for vitest and for the skip lines. */
+const SCENARIO = {
+    freshUp: "1. a fresh up deploys both namespaces' releases, the namespace Secret, ConfigMap and rclone-config",
+    ambient: "4. nothing reached the ambient cluster",
+    noop: "2. a second preview and up change nothing: every resource same, every helm revision unchanged",
+    edit: "3. one config file edited: updates only, naming the group, and only that release upgraded",
+    secrets:
+        "5. the state and the whole CLI output hold no secret.yaml value, rclone.conf content or kubeconfig credential",
+    failure:
+        "6. a chart that fails to render: the error names phase, step and cause, without the script; fixed, up succeeds",
+    refresh: "7. refresh, then preview: no change",
+    rename: "8. a rename with aliases replaces and deletes nothing; without, preview shows the destroy and protect stops it",
+    phaseOff: "9. a phase turned off runs its uninstall; destroy removes everything, provision, install, then config",
+} as const;
+
 const hasCommandPlugin = findPluginBinary("command") !== undefined;
 if (!hasCommandPlugin) {
-    console.warn(
-        missingCommandPluginLine(
-            "Infrastructure: up, no-op, edit, two clusters, secrets, failure, refresh, rename, phase off, destroy",
-        ),
-    );
+    for (const title of Object.values(SCENARIO)) {
+        console.warn(missingCommandPluginLine(title));
+    }
 }
 
 let world: EngineWorld;
@@ -108,7 +121,7 @@ describe.skipIf(!hasCommandPlugin)("the Infrastructure through the engine", () =
         await world?.stop();
     }, 120_000);
 
-    it("1. a fresh up deploys both namespaces' releases, the namespace Secret, ConfigMap and rclone-config", async () => {
+    it(SCENARIO.freshUp, async () => {
         const run = await stack.up();
         expect(run.summary.create).toBeGreaterThan(0);
         expect(Object.values(run.steps).every(op => op === "create")).toBe(true);
@@ -133,7 +146,7 @@ describe.skipIf(!hasCommandPlugin)("the Infrastructure through the engine", () =
         ).toContain("embedded-app");
     });
 
-    it("4. nothing reached the ambient cluster", () => {
+    it(SCENARIO.ambient, () => {
         for (const ns of NAMESPACES) {
             expect(helmReleases(0, ns)).toEqual({});
         }
@@ -142,7 +155,7 @@ describe.skipIf(!hasCommandPlugin)("the Infrastructure through the engine", () =
         expect(namespaces).not.toContain("namespace/depot");
     });
 
-    it("2. a second preview and up change nothing: every resource same, every helm revision unchanged", async () => {
+    it(SCENARIO.noop, async () => {
         const before = revisions();
         const preview = await stack.preview();
         expect(changed(preview)).toEqual({});
@@ -151,7 +164,7 @@ describe.skipIf(!hasCommandPlugin)("the Infrastructure through the engine", () =
         expect(revisions()).toEqual(before);
     });
 
-    it("3. one config file edited: updates only, naming the group, and only that release upgraded", async () => {
+    it(SCENARIO.edit, async () => {
         const before = revisions();
         edit("configs/fleet/7.yaml", "7", "seven");
         const preview = await stack.preview();
@@ -167,7 +180,7 @@ describe.skipIf(!hasCommandPlugin)("the Infrastructure through the engine", () =
         expect(changed(await stack.preview())).toEqual({});
     });
 
-    it("5. the state and the whole CLI output hold no secret.yaml value, rclone.conf content or kubeconfig credential", async () => {
+    it(SCENARIO.secrets, async () => {
         const run = await stack.preview();
         const state = await stack.exportedState();
         const credentials = kubeconfigCredentials(world.clusters[1].kubeconfig);
@@ -179,7 +192,7 @@ describe.skipIf(!hasCommandPlugin)("the Infrastructure through the engine", () =
         }
     });
 
-    it("6. a chart that fails to render: the error names phase and step in a few lines; fixed, up succeeds", async () => {
+    it(SCENARIO.failure, async () => {
         const chart = "charts/app/templates/configmap.yaml";
         const [good, bad] = ["greeting: {{ .Values.greeting | quote }}", '{{ fail "e2e-broken-chart" }}'];
         edit(chart, good, bad);
@@ -213,13 +226,13 @@ describe.skipIf(!hasCommandPlugin)("the Infrastructure through the engine", () =
         expect(changed(await stack.preview())).toEqual({});
     });
 
-    it("7. refresh, then preview: no change", async () => {
+    it(SCENARIO.refresh, async () => {
         const refresh = await stack.refresh();
         expect(Object.keys(refresh.summary)).toEqual(["same"]);
         expect(changed(await stack.preview())).toEqual({});
     });
 
-    it("8. a rename with aliases replaces and deletes nothing; without, preview shows the destroy and protect stops it", async () => {
+    it(SCENARIO.rename, async () => {
         const before = revisions();
         program.name = "shop-renamed";
         program.aliases = ["shop"];
@@ -260,7 +273,7 @@ describe.skipIf(!hasCommandPlugin)("the Infrastructure through the engine", () =
         expect(revisions()).toEqual(before);
     });
 
-    it("9. a phase turned off runs its uninstall; destroy removes everything, provision, install, then config", async () => {
+    it(SCENARIO.phaseOff, async () => {
         stack.writeConfig({ "kaptain:phases": { config: true, install: true, provision: false } });
         const off = await stack.up();
         expect(off.steps["shop-renamed-provision"]).toBe("delete");
