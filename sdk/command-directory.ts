@@ -25,8 +25,13 @@ export function commandDirectory(namespaceDirectory: string, parent: pulumi.Reso
     return command.local
         .runOutput({ command: WORKING_DIRECTORY_COMMAND, logging: "none" }, { parent })
         .apply(result => {
-            const providerDirectory = result.stdout?.trim();
-            if (!providerDirectory || !providerDirectory.startsWith("/")) {
+            // Pulumi's usual test mocks answer an invoke with its inputs: no stdout. A program
+            // under them runs where `pulumi up` would run it, so its directory stands in.
+            if (result.stdout === undefined) {
+                return relativeFrom(process.cwd(), namespaceDirectory);
+            }
+            const providerDirectory = result.stdout.trim();
+            if (!providerDirectory.startsWith("/")) {
                 throw new pulumi.ResourceError(
                     `the command provider did not report its working directory (\`${WORKING_DIRECTORY_COMMAND}\` ` +
                         `printed ${JSON.stringify(result.stdout ?? "")})`,

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as YAML from "yaml";
+import * as zlib from "node:zlib";
 import { DEFAULTS } from "./defaults";
 
 /**
@@ -79,6 +79,8 @@ export class FingerprintError extends Error {
 export const DEFAULT_SECRET_FILES: readonly string[] = ["secret.yaml", "secrets.yaml", "rclone.conf"];
 
 const CHUNK_BYTES = 1024 * 1024;
+/** Archives up to this size count as their entries (see {@link archiveDigest}). */
+const MAX_ARCHIVE_BYTES = 64 * 1024 * 1024;
 
 interface FileEntry {
     readonly rel: string;
@@ -100,21 +102,19 @@ export function listInputFiles(options: FingerprintOptions): FileEntry[] {
     const excludedPaths = new Set((options.exclude ?? []).map(normaliseRel));
     const files: FileEntry[] = [];
 
-    const walk = (absDir: string, relDir: string, ancestors: ReadonlySet<string>, dependencyArchives = false): void => {
+    const walk = (absDir: string, relDir: string, ancestors: ReadonlySet<string>): void => {
         const entries = fs.readdirSync(absDir, { withFileTypes: true });
         if (relDir !== "" && entries.some(e => e.name === SYNTH_OUTPUT_MARKER)) {
             return;
         }
         const chart = entries.some(e => e.name === "Chart.yaml");
-        const derivedCharts = chart && declaresDependencies(absDir);
         for (const entry of entries) {
             const rel = relDir === "" ? entry.name : `${relDir}/${entry.name}`;
             if (
                 excludedPaths.has(rel) ||
                 excludedNames.has(entry.name) ||
                 (relDir === "" && PROJECT_FILES.some(p => p.test(entry.name))) ||
-                (chart && HELM_TEMPORARY.test(entry.name)) ||
-                (dependencyArchives && entry.name.endsWith(".tgz"))
+                (chart && HELM_TEMPORARY.test(entry.name))
             ) {
                 continue;
             }
@@ -134,7 +134,7 @@ export function listInputFiles(options: FingerprintOptions): FileEntry[] {
                 if (ancestors.has(real)) {
                     throw new FingerprintError(`${rel} is a symlink loop: it leads back to ${real}, which contains it`);
                 }
-                walk(abs, rel, new Set([...ancestors, real]), derivedCharts && entry.name === "charts");
+                walk(abs, rel, new Set([...ancestors, real]));
             } else if (kind === "file") {
                 files.push({ rel, abs });
             }
@@ -145,26 +145,12 @@ export function listInputFiles(options: FingerprintOptions): FileEntry[] {
 }
 
 /**
- * What helm writes into a chart while helmfile deploys: `helm dependency build` packs
- * every dependency into `charts/<name>-<version>.tgz` (new bytes on every run, from the
- * same Chart.lock) in a `tmpcharts-<n>` folder first. Those archives are derived from
- * Chart.yaml, Chart.lock and the dependencies' own sources, which all stay inputs; helm
- * replaces every archive of `charts/` when it builds, so none there is the user's own.
+ * What helm writes into a chart while helmfile deploys: `helm dependency build` packs each
+ * dependency into `charts/<name>-<version>.tgz` in a `tmpcharts*` folder first, then moves
+ * it into place. The folder is transient: never an input. The archives are (see
+ * {@link archiveDigest}).
  */
 const HELM_TEMPORARY = /^tmpcharts(-?\d+)?$/;
-
-/** Whether the chart in `dir` declares dependencies (Chart.yaml, or a Helm 2 requirements.yaml). */
-function declaresDependencies(dir: string): boolean {
-    if (fs.existsSync(path.join(dir, "requirements.yaml"))) {
-        return true;
-    }
-    try {
-        const chart = YAML.parse(fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8")) as { dependencies?: unknown };
-        return Array.isArray(chart?.dependencies) && chart.dependencies.length > 0;
-    } catch {
-        return false; // unreadable: its archives stay inputs, the safe side
-    }
-}
 
 /** What a symlink points to, following every hop; a dangling link or a loop is an error. */
 function linkTarget(abs: string, rel: string): "directory" | "file" | "other" {
@@ -259,9 +245,73 @@ function isOtherNamespace(rel: string, namespace: string): boolean {
  */
 const HELM_LOCK_FILES = new Set(["Chart.lock", "requirements.lock"]);
 
+/**
+ * A gzipped tar archive (a packed chart) counts as its entries, names and contents, not as
+ * its bytes: `helm dependency build` packs a dependency anew on every deploy, with new
+ * times and so new bytes, and that must not re-run every phase forever, while an archive
+ * whose content changed (a vendored chart, a rebuilt dependency) must count. Returns
+ * undefined for a file that is not a readable tar.gz: its bytes count then.
+ */
+export function archiveDigest(file: string): string | undefined {
+    let data: Buffer;
+    try {
+        data = zlib.gunzipSync(fs.readFileSync(file));
+    } catch {
+        return undefined;
+    }
+    const entries: string[] = [];
+    let longName: string | undefined;
+    for (let offset = 0; offset + 512 <= data.length;) {
+        const header = data.subarray(offset, offset + 512);
+        if (header.every(b => b === 0)) {
+            break;
+        }
+        const text = (start: number, length: number): string => {
+            const raw = header.subarray(start, start + length);
+            const end = raw.indexOf(0);
+            return raw.subarray(0, end < 0 ? length : end).toString("utf8");
+        };
+        const size = parseInt(text(124, 12).trim() || "0", 8);
+        if (!Number.isSafeInteger(size) || size < 0 || offset + 512 + size > data.length) {
+            return undefined;
+        }
+        const type = String.fromCharCode(header[156] || 0x30);
+        const body = data.subarray(offset + 512, offset + 512 + size);
+        offset += 512 + Math.ceil(size / 512) * 512;
+        if (type === "x" || type === "L") {
+            // PAX or GNU long name of the next entry; its other PAX records (times) do not count.
+            longName = type === "L" ? body.toString("utf8").replace(/\0[\s\S]*$/, "") : (paxPath(body) ?? longName);
+            continue;
+        }
+        if (type === "g") {
+            continue;
+        }
+        const prefix = text(345, 155);
+        const name = longName ?? (prefix !== "" ? `${prefix}/${text(0, 100)}` : text(0, 100));
+        longName = undefined;
+        const content = type === "0" ? createHash("sha256").update(body).digest("hex") : text(157, 100);
+        entries.push(`${name}\0${type}\0${content}\n`);
+    }
+    const hash = createHash("sha256");
+    entries.sort(compare).forEach(e => hash.update(e));
+    return hash.digest("hex");
+}
+
+/** The `path` record of a PAX extended header, if any. */
+function paxPath(records: Buffer): string | undefined {
+    return /(?:^|\n)\d+ path=([^\n]*)\n/.exec(records.toString("utf8"))?.[1];
+}
+
 /** Streams the file (a link's target) through sha256 in fixed chunks: memory stays flat whatever the size. */
 function digestFile(file: FileEntry, buffer: Buffer): string {
     const hash = createHash("sha256");
+    // Chart archives are small; a large one is hashed by its bytes, in chunks like any file.
+    if (file.rel.endsWith(".tgz") && fs.statSync(file.abs).size <= MAX_ARCHIVE_BYTES) {
+        const archive = archiveDigest(file.abs);
+        if (archive !== undefined) {
+            return `archive:${archive}`;
+        }
+    }
     if (HELM_LOCK_FILES.has(path.posix.basename(file.rel))) {
         hash.update(fs.readFileSync(file.abs, "utf8").replace(/^generated:.*$/m, ""));
         return hash.digest("hex");

@@ -105,24 +105,27 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete" | "d
               : destroyArgv(spec.helmfile);
     // apply and diff compare with the cluster first: helm and its diff plugin must be there.
     const applies = operation === "diff" || (operation === "create" && spec.helmfile.strategy === "apply");
-    const tools = ["helmfile", ...(applies ? ["helm", "helm-diff"] : []), ...spec.hookTools];
+    // The tools make-config's helpers need (rclone_config: rclone, tar, gzip): the delete runs
+    // no make-config, and an uninstall hook that calls one directly names its line if it fails.
+    const hookTools = operation === "delete" ? [] : spec.hookTools;
+    const tools = ["helmfile", ...(applies ? ["helm", "helm-diff"] : []), ...hookTools];
     const steps: Step[] = [
         {
             plan: `check that ${tools.join(", ")} ${tools.length > 1 ? "are" : "is"} on PATH and a kubeconfig is known`,
             lines: [
                 `kaptain_require helmfile ${shQuote(spec.helmfile.binary)}`,
                 ...(applies ? ["kaptain_require helm helm", "kaptain_require_helm_diff"] : []),
-                ...spec.hookTools.map(tool => `kaptain_require ${tool} ${tool}`),
+                ...hookTools.map(tool => `kaptain_require ${tool} ${tool}`),
                 "kaptain_kubeconfig",
                 "kaptain_preflight",
             ],
         },
         operation !== "delete"
             ? {
-                  plan: "lock the namespace directory; remove a stale provision-configs/.kaptain",
+                  plan: "lock the repository; remove a stale provision-configs/.kaptain",
                   lines: ["kaptain_lock", "kaptain_clean_embed"],
               }
-            : { plan: "lock the namespace directory", lines: ["kaptain_lock"] },
+            : { plan: "lock the repository", lines: ["kaptain_lock"] },
         ...(operation === "diff"
             ? [
                   {

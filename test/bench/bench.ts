@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { median, timed } from "./measure";
 import { fingerprintRepository } from "../../sdk/fingerprint";
 import { generateRepository } from "./generate";
+import { STUB_BIN } from "../support/fixture";
 
 const ROOT = path.resolve(__dirname, "../..");
 const { values } = parseArgs({
@@ -149,6 +150,8 @@ try {
     const stub = path.join(work, "bin");
     fs.mkdirSync(stub);
     fs.writeFileSync(path.join(stub, "helmfile"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    // The apply strategy's preflight asks helm for its diff plugin: the tests' stand-in answers.
+    fs.copyFileSync(path.join(STUB_BIN, "helm"), path.join(stub, "helm"));
     const script = fs.readFileSync(path.join(project, "out", "bench", "phases", "install.create.sh"), "utf8");
     const nsDir = path.join(repo, "namespaces", "ns-0");
     const env = { ...process.env, PATH: `${stub}:${process.env.PATH}`, KUBECONFIG: path.join(work, "kubeconfig") };

@@ -1,5 +1,6 @@
 // What counts as an input file: symlinks followed, Pulumi project files and synth's
 // output left out, bad links reported by name.
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -97,7 +98,7 @@ describe("files of a Pulumi project are not helmfile inputs", () => {
     });
 });
 
-describe("what helm writes while helmfile deploys is not an input; what the user writes is", () => {
+describe("what helm rewrites while helmfile deploys changes nothing; what the user changes does", () => {
     const CHART =
         "apiVersion: v2\nname: web\nversion: 0.1.0\ndependencies:\n  - name: lib\n    version: 0.1.0\n    repository: file://../lib\n";
     const LOCK =
@@ -114,16 +115,54 @@ describe("what helm writes while helmfile deploys is not an input; what the user
         return repo;
     }
 
-    it("helm dependency build's archives and its tmpcharts folder change nothing", () => {
+    /** Packs `charts/lib` the way helm does, as charts/web/charts/lib-0.1.0.tgz, with the given file times. */
+    function pack(repo: string, mtime: Date): void {
+        for (const f of ["charts/lib/Chart.yaml", "charts/lib"]) {
+            fs.utimesSync(path.join(repo, f), mtime, mtime);
+        }
+        fs.mkdirSync(path.join(repo, "charts/web/charts"), { recursive: true });
+        execFileSync("tar", [
+            "-czf",
+            path.join(repo, "charts/web/charts/lib-0.1.0.tgz"),
+            "-C",
+            path.join(repo, "charts"),
+            "lib",
+        ]);
+    }
+
+    it("helm dependency build's new archive of the same chart, and its tmpcharts folder, change nothing", () => {
         const repo = chartRepo();
+        pack(repo, new Date("2026-11-30T10:00:00Z"));
         const before = fingerprint(repo);
-        // What `helm dependency build` leaves: new bytes on every run, from the same lock.
+        const bytes = fs.readFileSync(path.join(repo, "charts/web/charts/lib-0.1.0.tgz"));
+        // What the next `helm dependency build` leaves: the same chart, packed at another time.
+        pack(repo, new Date("2026-12-01T08:00:00Z"));
+        expect(fs.readFileSync(path.join(repo, "charts/web/charts/lib-0.1.0.tgz")).equals(bytes)).toBe(false);
         writeTree(repo, {
-            "charts/web/charts/lib-0.1.0.tgz": `archive ${Date.now()}`,
             "charts/web/tmpcharts-8838/lib-0.1.0.tgz": "half-built",
             "charts/web/tmpcharts123/x": "half-built",
         });
         expect(fingerprint(repo)).toEqual(before);
+    });
+
+    it("an archive whose content changed is an edit, whatever Chart.yaml declares", () => {
+        const repo = chartRepo();
+        pack(repo, new Date("2026-11-30T10:00:00Z"));
+        const before = fingerprint(repo);
+        writeTree(repo, { "charts/lib/templates/extra.tpl": '{{- define "lib.extra" -}}x{{- end -}}\n' });
+        pack(repo, new Date("2026-11-30T10:00:00Z"));
+        fs.rmSync(path.join(repo, "charts/lib/templates/extra.tpl"));
+        // Only the archive differs now: the library's own files are as before.
+        expect(fingerprint(repo)["charts/web"]).not.toBe(before["charts/web"]);
+        expect(fingerprint(repo)["charts/lib"]).toBe(before["charts/lib"]);
+    });
+
+    it("a file named .tgz that is no archive counts by its bytes", () => {
+        const repo = chartRepo();
+        writeTree(repo, { "charts/web/charts/odd.tgz": "not gzip" });
+        const before = fingerprint(repo);
+        writeTree(repo, { "charts/web/charts/odd.tgz": "not gzip either" });
+        expect(fingerprint(repo)["charts/web"]).not.toBe(before["charts/web"]);
     });
 
     it("a regenerated Chart.lock whose dependencies did not change changes nothing; new versions do", () => {
@@ -143,10 +182,12 @@ describe("what helm writes while helmfile deploys is not an input; what the user
         expect(fingerprint(repo)["charts/lib"]).not.toBe(before["charts/lib"]);
     });
 
-    it("an archive the user vendors into a chart that declares no dependencies stays an input", () => {
+    it("an archive the user vendors stays an input", () => {
         const repo = chartRepo("apiVersion: v2\nname: web\nversion: 0.1.0\n");
+        pack(repo, new Date("2026-11-30T10:00:00Z"));
         const before = fingerprint(repo);
-        writeTree(repo, { "charts/web/charts/vendored-1.0.0.tgz": "the user's own archive" });
+        writeTree(repo, { "charts/lib/values.yaml": "x: 1\n" });
+        pack(repo, new Date("2026-11-30T10:00:00Z"));
         expect(fingerprint(repo)["charts/web"]).not.toBe(before["charts/web"]);
     });
 });

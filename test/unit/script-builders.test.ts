@@ -128,6 +128,18 @@ describe("generated scripts", () => {
         }
     });
 
+    it("check for the hook helpers' tools where make-config runs, not in the delete, which runs none", () => {
+        const scripts = renderPhaseScripts({ ...spec, hookTools: ["rclone", "tar", "gzip"] });
+        for (const tool of ["rclone", "tar", "gzip"]) {
+            expect(scripts.create).toContain(`\nkaptain_require ${tool} ${tool}\n`);
+            expect(renderDiffScript({ ...spec, hookTools: ["rclone", "tar", "gzip"] })).toContain(
+                `\nkaptain_require ${tool} ${tool}\n`,
+            );
+            expect(scripts.delete).not.toContain(`kaptain_require ${tool}`);
+        }
+        expect(scripts.delete).toContain("\nkaptain_require helmfile ");
+    });
+
     it("point the plan at the line where the steps start", () => {
         const script = renderPhaseScripts(spec).create;
         const line = Number(/from line (\d+)\./.exec(script)![1]);
