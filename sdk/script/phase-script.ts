@@ -96,10 +96,13 @@ interface Step {
 }
 
 function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete" | "diff"): string {
+    // helmfile logs helm's whole output on stderr, release notes included: unless everything
+    // is let through anyway, the deploy passes --hide-notes.
+    const hidesNotes = operation === "create" && spec.logging !== "all";
     const action = operation === "create" ? spec.phase : operation === "diff" ? "diff" : PHASES[spec.phase].undo;
     const helmfileLine =
         operation === "create"
-            ? deployArgv(spec.phase, spec.helmfile, { hideNotes: spec.logging !== "all" })
+            ? deployArgv(spec.phase, spec.helmfile, { hideNotes: hidesNotes })
             : operation === "diff"
               ? diffArgv(spec.phase, spec.helmfile)
               : destroyArgv(spec.helmfile);
@@ -114,6 +117,9 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete" | "d
             plan: `check that ${tools.join(", ")} ${tools.length > 1 ? "are" : "is"} on PATH and a kubeconfig is known`,
             lines: [
                 `kaptain_require helmfile ${shQuote(spec.helmfile.binary)}`,
+                ...(hidesNotes
+                    ? [`kaptain_require_hide_notes ${shJoin([spec.helmfile.binary, spec.helmfile.strategy])}`]
+                    : []),
                 ...(applies ? ["kaptain_require helm helm", "kaptain_require_helm_diff"] : []),
                 ...hookTools.map(tool => `kaptain_require ${tool} ${tool}`),
                 "kaptain_kubeconfig",

@@ -149,7 +149,10 @@ try {
     // calling that helmfile directly.
     const stub = path.join(work, "bin");
     fs.mkdirSync(stub);
-    fs.writeFileSync(path.join(stub, "helmfile"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    // It answers the preflight's `helmfile apply --help` as a helmfile with --hide-notes does.
+    fs.writeFileSync(path.join(stub, "helmfile"), '#!/bin/sh\n[ "$2" = --help ] && echo --hide-notes\nexit 0\n', {
+        mode: 0o755,
+    });
     // The apply strategy's preflight asks helm for its diff plugin: the tests' stand-in answers.
     fs.copyFileSync(path.join(STUB_BIN, "helm"), path.join(stub, "helm"));
     const script = fs.readFileSync(path.join(project, "out", "bench", "phases", "install.create.sh"), "utf8");

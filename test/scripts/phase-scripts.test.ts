@@ -298,6 +298,21 @@ describe("install create", () => {
         expectCleanedUp();
     });
 
+    it("checks that helmfile can hide release notes before anything runs, and names the way out", () => {
+        const result = run(commands.install, "create", { env: { HELMFILE_STUB_OLD: "1" } });
+        expect(result.status).toBe(1);
+        expect(result.stderr).toContain(
+            "kaptain: install: error: helmfile 'helmfile' has no --hide-notes (helmfile 0.169 or later), " +
+                "which logging 'stderr' passes to keep helm's release notes out of the log: " +
+                "upgrade helmfile, or set logging to 'all'",
+        );
+        expect(hookCalls()).toEqual([]);
+        expect(helmfileCalls()).toEqual([]);
+        // With everything let through, nothing is hidden and no such helmfile is needed.
+        expect(run(logged.all, "create", { env: { HELMFILE_STUB_OLD: "1" } }).status).toBe(0);
+        expectCleanedUp();
+    });
+
     it("removes a stale provision-configs/.kaptain left by an interrupted run", () => {
         const stale = path.join(nsDir, "provision-configs", ".kaptain", "stale", "x");
         fs.mkdirSync(path.dirname(stale), { recursive: true });
