@@ -1,36 +1,24 @@
 /**
  * Engine scenario 10: the state in a real shared backend, Pulumi's DIY PostgreSQL backend
- * (`postgres://`, Debian's postgresql started on loopback by the test). Two `up` of the
- * same stack at once: one waits or fails with Pulumi's lock error, never both write, and
- * the state is whole afterwards. The program is a ProvisionConfigs (kubernetes plugin
- * only), so this always runs.
+ * (`postgres://`, Debian's postgresql started on loopback by the test). A second `up` of
+ * the same stack, started while the first one runs, fails with Pulumi's lock error; the
+ * first completes, and the state is whole afterwards. The program is a ProvisionConfigs
+ * (kubernetes plugin only), so this always runs.
  */
 import * as fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Engine, EngineStack } from "./harness";
-import { postgresBin, Postgres, startPostgres } from "../support/postgres";
+import { EngineStack } from "./harness";
+import { Postgres, startPostgres } from "../support/postgres";
 import { EngineWorld, provisionConfigsProgram, startWorld } from "./setup";
-import { pluginBinaries } from "./plugins";
 
 let world: EngineWorld;
 let postgres: Postgres;
-let engine: Engine;
 let stack: EngineStack;
 
 beforeAll(async () => {
-    if (postgresBin() === undefined) {
-        throw new Error("PostgreSQL is not installed: apt-get install postgresql (.ci/run does)");
-    }
-    world = await startWorld(1);
     postgres = await startPostgres();
-    engine = new Engine({
-        binDir: world.tools.binDir,
-        helmPlugins: world.tools.helmPlugins,
-        plugins: pluginBinaries(world.tools.binDir),
-        backendUrl: postgres.url,
-    });
-    await engine.start();
-    stack = await engine.stack(
+    world = await startWorld(1, { backendUrl: postgres.url });
+    stack = await world.engine.stack(
         "shared",
         provisionConfigsProgram(world.repo, "ledger"),
         {},
@@ -41,19 +29,23 @@ beforeAll(async () => {
 }, 40 * 60_000);
 
 afterAll(async () => {
-    engine?.remove();
-    await postgres?.stop();
     await world?.stop();
+    await postgres?.stop();
 }, 120_000);
 
 describe("a shared PostgreSQL backend", () => {
-    it("two up of one stack at once: one waits or fails with the lock error, and the state is whole", async () => {
-        const results = await Promise.allSettled([stack.up(), stack.up()]);
-        const failures = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
-        expect(failures.length).toBeLessThanOrEqual(1);
-        for (const failure of failures) {
-            expect(String((failure.reason as Error).message)).toMatch(/lock|currently (being )?updat|in progress/i);
-        }
+    it("an up started while another runs on the same stack fails with the lock error; the state is whole", async () => {
+        let started: () => void = () => undefined;
+        const firstIsRunning = new Promise<void>(resolve => (started = resolve));
+        const first = stack.run("up", { onEvent: event => event.resourcePreEvent && started() });
+        await firstIsRunning;
+        const second = await stack.up({ expectFailure: true });
+        const done = await first;
+
+        expect(done.error).toBeUndefined();
+        expect(done.summary.create).toBe(7);
+        expect(second.error).toBeDefined();
+        expect(second.output).toMatch(/the stack is currently locked/);
         // Whole: every resource once, and the next preview finds nothing to do.
         const resources = await stack.resources();
         expect(Object.keys(resources).sort()).toEqual([

@@ -8,13 +8,14 @@
  * the change summary, each resource's step (`same`, `update`, `replace`, …) and diff keys
  * from the engine's events, the stack export, diagnostics.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { ChildProcess, execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { EngineEvent, LocalWorkspace, OpMap, PulumiCommand, PulumiFn, Stack } from "@pulumi/pulumi/automation";
+import { reap, startReaper, stopReaper } from "../support/reaper";
 import { PluginBinaries, PLUGINS } from "./plugins";
 
 export const PASSPHRASE = "kaptain-e2e-passphrase";
@@ -62,9 +63,13 @@ export class Engine {
     /** The environment the CLI (and so the providers and the phase scripts) run with. */
     readonly env: Record<string, string>;
     private pulumi?: PulumiCommand;
+    private readonly reaper: ChildProcess;
 
     constructor(private readonly options: EngineOptions) {
         this.root = fs.mkdtempSync(path.join(os.tmpdir(), "kaptain-engine-"));
+        // Should this process die without remove(): the CLI, the plugins and the phase
+        // scripts run in this folder, and go with it.
+        this.reaper = startReaper(this.root);
         this.pulumiHome = path.join(this.root, "pulumi-home");
         // The project folder the CLI (and the providers it starts) run in: not the test's
         // working directory, as with an Automation API program's default workDir.
@@ -136,14 +141,10 @@ export class Engine {
         return handle;
     }
 
-    /** Kills anything of this engine still running and removes its folders. */
+    /** Kills anything of this engine still running (CLI, plugins, phase scripts) and removes its folders. */
     remove(): void {
-        try {
-            execFileSync("pkill", ["-KILL", "-f", this.root], { stdio: "ignore" });
-        } catch {
-            // none left: pkill exits 1
-        }
-        fs.rmSync(this.root, { recursive: true, force: true });
+        reap(this.root);
+        stopReaper(this.reaper);
     }
 }
 
@@ -175,13 +176,17 @@ export class EngineStack {
         fs.writeFileSync(this.settingsFile, YAML.stringify(merged));
     }
 
-    async run(operation: Operation, options: { expectFailure?: boolean; diff?: boolean } = {}): Promise<EngineRun> {
+    async run(
+        operation: Operation,
+        options: { expectFailure?: boolean; diff?: boolean; onEvent?: (event: EngineEvent) => void } = {},
+    ): Promise<EngineRun> {
         const steps: Record<string, string> = {};
         const order: string[] = [];
         const diffs: Record<string, string[]> = {};
         const diagnostics: EngineRun["diagnostics"] = [];
         let output = "";
         const onEvent = (event: EngineEvent) => {
+            options.onEvent?.(event);
             const pre = event.resourcePreEvent?.metadata;
             if (pre !== undefined) {
                 const name = pre.urn.split("::").pop()!;

@@ -90,7 +90,7 @@ function edit(file: string, from: string, to: string): void {
 
 describe.skipIf(!hasCommandPlugin)("the Infrastructure through the engine", () => {
     beforeAll(async () => {
-        world = await startWorld(2, 0);
+        world = await startWorld(2, { ambientCluster: 0 });
         const remote = path.join(world.engine.root, "remote");
         const record = path.join(world.engine.root, "record");
         fs.mkdirSync(remote);

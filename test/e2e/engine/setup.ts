@@ -9,7 +9,7 @@ import { Cluster, startCluster } from "../cluster/cluster";
 import { REPO_ROOT, toolchain, Toolchain } from "../support/tools";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { Engine } from "./harness";
-import { missingCommandPluginLine, pluginBinaries } from "./plugins";
+import { pluginBinaries } from "./plugins";
 
 export interface EngineWorld {
     readonly tools: Toolchain;
@@ -17,8 +17,6 @@ export interface EngineWorld {
     readonly clusters: Cluster[];
     /** A copy of the e2e fixture repository, inside the engine's folder. */
     readonly repo: string;
-    /** Whether the command plugin is there (the phases need it). */
-    readonly hasCommandPlugin: boolean;
     /** kubectl / helm against one cluster, with the engine's private helm folders. */
     kubectl(cluster: Cluster, ...args: string[]): string;
     helm(cluster: Cluster, ...args: string[]): string;
@@ -30,7 +28,11 @@ export interface EngineWorld {
  * (and so the providers' and the scripts') ambient KUBECONFIG is that cluster's: what the
  * program does not send elsewhere lands there. Otherwise it points nowhere.
  */
-export async function startWorld(clusterCount: number, ambientCluster?: number): Promise<EngineWorld> {
+export async function startWorld(
+    clusterCount: number,
+    options: { ambientCluster?: number; backendUrl?: string } = {},
+): Promise<EngineWorld> {
+    const { ambientCluster, backendUrl } = options;
     const tools = toolchain();
     const plugins = pluginBinaries(tools.binDir);
     const clusters: Cluster[] = [];
@@ -48,6 +50,7 @@ export async function startWorld(clusterCount: number, ambientCluster?: number):
             helmPlugins: tools.helmPlugins,
             plugins,
             ambientKubeconfig: ambientCluster !== undefined ? clusters[ambientCluster].kubeconfig : undefined,
+            backendUrl,
         });
         await engine.start();
     } catch (err) {
@@ -68,21 +71,10 @@ export async function startWorld(clusterCount: number, ambientCluster?: number):
         engine: started,
         clusters,
         repo,
-        hasCommandPlugin: plugins.command !== undefined,
         kubectl: (cluster, ...args) => run("kubectl", cluster, args),
         helm: (cluster, ...args) => run("helm", cluster, args),
         stop,
     };
-}
-
-/** Says loudly, once, which scenarios of a file cannot run here; returns whether they can. */
-export function commandPluginOr(world: EngineWorld, scenarios: readonly string[]): boolean {
-    if (!world.hasCommandPlugin) {
-        for (const scenario of scenarios) {
-            console.warn(missingCommandPluginLine(scenario));
-        }
-    }
-    return world.hasCommandPlugin;
 }
 
 /**

@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { reap, startReaper, stopReaper } from "./reaper";
 
 export interface Postgres {
     /** `postgres://postgres@127.0.0.1:PORT/postgres?sslmode=disable` */
@@ -50,7 +51,12 @@ export async function startPostgres(): Promise<Postgres> {
     const asRoot = process.getuid?.() === 0;
     const run = (command: string, args: string[]) =>
         asRoot ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, args];
-    const remove = () => fs.rmSync(dir, { recursive: true, force: true });
+    // Should this process die without stop(): the server names its folder, and goes with it.
+    const reaper = startReaper(dir);
+    const remove = () => {
+        reap(dir);
+        stopReaper(reaper);
+    };
     if (asRoot) {
         fs.chmodSync(dir, 0o755);
         execFileSync("chown", ["postgres:postgres", dir]);
@@ -108,14 +114,6 @@ export async function startPostgres(): Promise<Postgres> {
         }
         remove();
     };
-    process.once("exit", () => {
-        try {
-            process.kill(-child.pid!, "SIGKILL");
-        } catch {
-            // gone
-        }
-        remove();
-    });
     // Ready when it accepts a connection.
     const deadline = Date.now() + 30_000;
     for (;;) {
