@@ -105,6 +105,9 @@ kaptain_cleanup() {
   # Only the lock holder may touch the embed folder: another run may be using it.
   if [ -n "$KAPTAIN_LOCK" ]; then
     rm -rf -- "$KAPTAIN_EMBED_DIRECTORY"
+    # A namespace without a provision-configs chart: embedding created the folder, which
+    # now holds nothing (git keeps no empty folder, so none was the user's).
+    rmdir -- "${KAPTAIN_EMBED_DIRECTORY%/*}" 2>/dev/null || true
     rm -f -- "$KAPTAIN_LOCK"
   fi
   rm -rf -- "$KAPTAIN_TMP"

@@ -313,6 +313,24 @@ describe("install create", () => {
         expectCleanedUp();
     });
 
+    it("leaves no empty provision-configs folder behind in a namespace that has no such chart", () => {
+        const chart = path.join(nsDir, "provision-configs");
+        const aside = path.join(root, "provision-configs-aside");
+        fs.renameSync(chart, aside);
+        try {
+            const result = run(commands.install, "create");
+            expect(result.status, result.stderr).toBe(0);
+            // make-config embedded the app's configs for helmfile...
+            expect(Object.keys(readTree(path.join(record, helmfileCalls()[0], "kaptain")))).toContain("app/a.conf");
+            // ...and nothing of it stays in the repository.
+            expect(fs.existsSync(chart)).toBe(false);
+        } finally {
+            fs.rmSync(chart, { recursive: true, force: true });
+            fs.renameSync(aside, chart);
+        }
+        expectCleanedUp();
+    });
+
     it("removes a stale provision-configs/.kaptain left by an interrupted run", () => {
         const stale = path.join(nsDir, "provision-configs", ".kaptain", "stale", "x");
         fs.mkdirSync(path.dirname(stale), { recursive: true });
