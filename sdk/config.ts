@@ -6,7 +6,7 @@ import { PHASE_LOGGING, PhaseLogging } from "./script/phase-script";
 /** The config namespace read by {@link infrastructureArgsFromConfig}: keys are `kaptain:<key>`. */
 export const CONFIG_NAMESPACE = "kaptain";
 
-type Kind = "string" | "boolean" | "integer" | "string[]";
+type Kind = "string" | "boolean" | "integer" | "string[]" | "phase";
 type Shape = Readonly<Record<string, Kind>>;
 
 /** Every key a stack may set, with its type; nested objects list their fields. */
@@ -24,7 +24,7 @@ export const CONFIG_KEYS = {
         kubeContext: "string",
         extraArgs: "string[]",
     },
-    phases: { config: "boolean", install: "boolean", provision: "boolean" },
+    phases: { config: "phase", install: "phase", provision: "phase" },
     environment: "map",
     fingerprintExclude: "string[]",
     createNamespace: "boolean",
@@ -42,6 +42,9 @@ export const CONFIG_KEYS = {
     secret: "secret map",
     configKeys: "map",
 } as const;
+
+/** The options a phase takes instead of `true` (`kaptain:phases.install: {strategy: sync}`). */
+const PHASE_OPTIONS: Shape = { strategy: "string", concurrency: "integer", syncArgs: "string[]", selectors: "string[]" };
 
 /**
  * Reads and checks the `kaptain:*` keys of the stack's config and returns the
@@ -96,21 +99,26 @@ export function infrastructureArgsFromConfig(
             return undefined;
         }
         if (shape !== undefined) {
-            for (const [field, v] of Object.entries(value)) {
-                const kind = shape[field];
-                if (kind === undefined) {
-                    problems.push({
-                        propertyPath: `${key}.${field}`,
-                        reason:
-                            `config \`${CONFIG_NAMESPACE}:${key}.${field}\` is not a ` +
-                            `known field; known fields: ${Object.keys(shape).join(", ")}`,
-                    });
-                } else if (!matches(kind, v)) {
-                    bad(`${key}.${field}`, describeKind(kind), v);
-                }
-            }
+            checkFields(key, value as Record<string, unknown>, shape);
         }
         return value as Record<string, unknown>;
+    };
+    const checkFields = (key: string, value: Record<string, unknown>, shape: Shape): void => {
+        for (const [field, v] of Object.entries(value)) {
+            const kind = shape[field];
+            if (kind === undefined) {
+                problems.push({
+                    propertyPath: `${key}.${field}`,
+                    reason:
+                        `config \`${CONFIG_NAMESPACE}:${key}.${field}\` is not a ` +
+                        `known field; known fields: ${Object.keys(shape).join(", ")}`,
+                });
+            } else if (kind === "phase" && typeof v === "object" && v !== null && !Array.isArray(v)) {
+                checkFields(`${key}.${field}`, v as Record<string, unknown>, PHASE_OPTIONS);
+            } else if (!matches(kind, v)) {
+                bad(`${key}.${field}`, describeKind(kind), v);
+            }
+        }
     };
 
     const namespace = str("namespace", raw("namespace"));
@@ -251,6 +259,8 @@ function matches(kind: Kind, value: unknown): boolean {
             return Number.isInteger(value) && (value as number) >= 0;
         case "string[]":
             return Array.isArray(value) && value.every(v => typeof v === "string");
+        case "phase":
+            return typeof value === "boolean"; // its options object is checked field by field
     }
 }
 
@@ -260,5 +270,6 @@ function describeKind(kind: Kind): string {
         boolean: "true or false",
         integer: "a whole number >= 0",
         "string[]": "a list of strings",
+        phase: `true, false or an object of ${Object.keys(PHASE_OPTIONS).join(", ")}`,
     }[kind];
 }

@@ -30,7 +30,7 @@ describe("stack config", () => {
             workingDirectory: "infra",
             hooks: false,
             helmfile: { environment: "dev", concurrency: 0, extraArgs: ["--debug"] },
-            phases: { provision: true },
+            phases: { provision: true, install: { strategy: "sync", concurrency: 2, syncArgs: ["--wait"] } },
             environment: { FOO: "bar" },
             fingerprintExclude: ["docs"],
             provisionConfigs: { secretKey: "values" },
@@ -49,7 +49,18 @@ describe("stack config", () => {
     it.each([
         [{ helmfile: { concurrency: -1 } }, "`kaptain:helmfile.concurrency` must be a whole number >= 0, got -1"],
         [{ helmfile: { binry: "x" } }, "`kaptain:helmfile.binry` is not a known field"],
-        [{ phases: { install: "yes" } }, '`kaptain:phases.install` must be true or false, got "yes"'],
+        [
+            { phases: { install: "yes" } },
+            '`kaptain:phases.install` must be true, false or an object of strategy, concurrency, syncArgs, selectors, got "yes"',
+        ],
+        [
+            { phases: { install: { stratgy: "sync" } } },
+            "`kaptain:phases.install.stratgy` is not a known field; known fields: strategy, concurrency, syncArgs, selectors",
+        ],
+        [
+            { phases: { install: { concurrency: "4" } } },
+            '`kaptain:phases.install.concurrency` must be a whole number >= 0, got "4"',
+        ],
         [{ phases: ["config"] }, "`kaptain:phases` must be an object"],
         [{ hooks: 3 }, "`kaptain:hooks` must be a file name or false, got 3"],
         [{ environment: { A: 1 } }, "`kaptain:environment.A` must be a string, got 1"],
