@@ -44,7 +44,12 @@ export const CONFIG_KEYS = {
 } as const;
 
 /** The options a phase takes instead of `true` (`kaptain:phases.install: {strategy: sync}`). */
-const PHASE_OPTIONS: Shape = { strategy: "string", concurrency: "integer", syncArgs: "string[]", selectors: "string[]" };
+const PHASE_OPTIONS: Shape = {
+    strategy: "string",
+    concurrency: "integer",
+    syncArgs: "string[]",
+    selectors: "string[]",
+};
 
 /**
  * Reads and checks the `kaptain:*` keys of the stack's config and returns the

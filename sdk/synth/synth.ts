@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { SYNTH_OUTPUT_MARKER } from "../fingerprint";
+import { planOffline } from "../offline";
 import { parseHelmfileDiff, ReleaseChange } from "../live-diff";
 import { commandScripts, SCRIPT_VARIABLES } from "../script/phase-script";
 import { shQuote } from "../script/quote";
@@ -103,6 +104,7 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
     let warnings: string[] = [];
     let outputs = new Map<string, Record<string, unknown>>();
     try {
+        planOffline();
         const engine = await startEngine({ project: project.name, stack, config, secretKeys });
         process.chdir(project.directory); // as the Pulumi CLI runs a program
         preloadProviders();

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import * as YAML from "yaml";
 import type { Plan } from "../../sdk/synth/synth";
+import { tempDir } from "../support/fixture";
 import { exampleProject, homeWithProdKubeconfig, kaptain } from "../support/synth-project";
 
 type StackConfig = Record<string, unknown>;
@@ -119,6 +120,15 @@ describe("changes that destroy something are called out", () => {
             config["kaptain:createNamespace"] = false;
         });
         expect(synth(project).stdout).toContain("geo-namespace is deleted: Namespace dev and everything still in it");
+    });
+
+    it("plans a stack whose kubeconfig file is not on this machine, warning that a deploy will need it", () => {
+        const project = exampleProject();
+        const run = synth(project, "prod", { HOME: tempDir("kaptain-empty-home-") });
+        expect(run.status, run.stderr).toBe(0);
+        expect(run.stdout).toMatch(
+            /WARNING.*`kubeconfig` names a file that cannot be read: .*prod\.yaml \(ENOENT\): planned without it, but a deploy will need it/s,
+        );
     });
 
     it("a protected phase: the deploy would stop there", () => {
