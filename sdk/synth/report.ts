@@ -151,8 +151,12 @@ export function changes(previous: Plan | undefined, plan: Plan): string[] {
             continue;
         }
         const changed = changedPaths(old.inputs, r.inputs);
-        if (changed.length > 0) {
-            out.push(`  ~ ${r.type} ${r.name}: ${changed.join(", ")}`);
+        // Said, never shown: a digest present on both sides that differs.
+        const secretChanged =
+            old.secretsDigest !== undefined && r.secretsDigest !== undefined && old.secretsDigest !== r.secretsDigest;
+        if (changed.length > 0 || secretChanged) {
+            const what = [...changed, ...(secretChanged ? ["a secret value (not shown)"] : [])];
+            out.push(`  ~ ${r.type} ${r.name}: ${what.join(", ")}`);
         }
     }
     for (const [urn, r] of before) {
@@ -161,8 +165,8 @@ export function changes(previous: Plan | undefined, plan: Plan): string[] {
         }
     }
     return out.length === 0
-        ? ["No changes since the last synth (secret values are not compared)."]
-        : ["Changes since the last synth (secret values are not compared):", ...out];
+        ? ["No changes since the last synth."]
+        : ["Changes since the last synth (secret values are said to change, never shown):", ...out];
 }
 
 function changedPaths(a: unknown, b: unknown, prefix = ""): string[] {

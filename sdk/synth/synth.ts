@@ -4,6 +4,7 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { SYNTH_OUTPUT_MARKER } from "../fingerprint";
 import { planOffline } from "../offline";
+import { secretsDigest, secretsDigestKey } from "./secret-digest";
 import { parseHelmfileDiff, ReleaseChange } from "../live-diff";
 import { commandScripts, SCRIPT_VARIABLES } from "../script/phase-script";
 import { shQuote } from "../script/quote";
@@ -17,6 +18,8 @@ export interface PlanResource {
     readonly name: string;
     readonly parent?: string;
     readonly dependencies: readonly string[];
+    /** A keyed digest of its secret inputs: tells that one changed, never what it is (see secret-digest.ts). */
+    readonly secretsDigest?: string;
     /** The provider reference it was registered with; undefined for the default provider. */
     readonly provider?: string;
     /** Pulumi refuses to delete it. */
@@ -131,6 +134,7 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
         throw new SynthError(`the program failed:\n${[...new Set(failures.map(describeError))].join("\n")}`);
     }
 
+    const key = secretsDigestKey();
     const plan: Plan = {
         project: project.name,
         stack,
@@ -144,6 +148,7 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
             ...(r.protect ? { protect: true } : {}),
             ...(r.retainOnDelete ? { retainOnDelete: true } : {}),
             inputs: r.redactedInputs,
+            ...withSecretsDigest(secretsDigest(r.inputs, r.redactedInputs, key)),
         })),
         warnings,
     };
@@ -240,6 +245,10 @@ function registerTypeScript(main: string): void {
     } catch {
         throw new SynthError(`${main} is TypeScript: install tsx or ts-node to synth it`);
     }
+}
+
+function withSecretsDigest(digest: string | undefined): { secretsDigest?: string } {
+    return digest !== undefined ? { secretsDigest: digest } : {};
 }
 
 /** The phases of every Infrastructure, in registration (deploy) order. */

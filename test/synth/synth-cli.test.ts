@@ -99,6 +99,26 @@ describe("kaptain synth on the example", () => {
         expect(again.stdout).toContain("~ command:local:Command geo-install: environment.KAPTAIN_INPUT_configs_redis");
         expect(again.stdout).not.toContain("geo-provision-configs-namespace-secret:");
     });
+
+    it("says that a secret value changed, never what it is", () => {
+        const secretFile = path.join(project, "examples/geo-platform/infra/secret.yaml");
+        fs.writeFileSync(
+            secretFile,
+            fs.readFileSync(secretFile, "utf8").replace("example-not-a-real-password", "rotated-password-0006"),
+        );
+        const again = synthIn(project, "--stack", "dev");
+        expect(again.status).toBe(0);
+        for (const name of ["geo-config", "geo-install"]) {
+            expect(again.stdout).toContain(`~ command:local:Command ${name}: a secret value (not shown)`);
+        }
+        expect(again.stdout).toContain(
+            "~ kubernetes:core/v1:Secret geo-provision-configs-namespace-secret: a secret value",
+        );
+        const written = [again.stdout, again.stderr, fs.readFileSync(path.join(out, "plan.json"), "utf8")].join("\n");
+        expect(written).not.toContain("rotated-password-0006");
+        // Nothing else changed: the next synth says so.
+        expect(synthIn(project, "--stack", "dev").stdout).toContain("No changes since the last synth.");
+    });
 });
 
 describe("kaptain synth failures leave no partial output", () => {
