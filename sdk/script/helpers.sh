@@ -293,14 +293,30 @@ kaptain_nonempty() {
 # (they are Helm values, not config); a source folder that does not exist is skipped.
 merge_config() {
   kaptain_usage $# 3 3 "merge_config COMMON LOCAL DEST" && kaptain_nonempty "merge_config COMMON LOCAL DEST" "$@" || return
-  local common=$1 local_dir=$2 dest=$3 src
+  kaptain_merge -R "$@"
+}
+
+# kaptain_merge CP_FLAG COMMON LOCAL DEST: merge_config's copy, with cp's -R (links kept as
+# links) or -RL (links followed).
+kaptain_merge() {
+  local flag=$1 common=$2 local_dir=$3 dest=$4 src
   mkdir -p -- "$dest"
   for src in "$common" "$local_dir"; do
     if [ -d "$src" ]; then
-      cp -Rf -- "$src/." "$dest/"
+      cp "${flag}f" -- "$src/." "$dest/"
     fi
   done
   find "$dest" -type f -name 'values.yaml*' -exec rm -f -- {} +
+}
+
+# kaptain_as_rclone_copies DIR: kaptain merges rclone_config's files with `rclone copy`, and
+# its tarballs are the ones consumers know, so DIR is made to hold what rclone would have
+# written: every file 0644, every folder 0755, no empty folder. (kaptain's rclone also skips
+# a symlink, with a NOTICE, losing the file; rclone_config follows it instead.)
+kaptain_as_rclone_copies() {
+  find "$1" -mindepth 1 -depth -type d -empty -delete
+  find "$1" -type f -exec chmod 0644 -- {} +
+  find "$1" -type d -exec chmod 0755 -- {} +
 }
 
 embed_config() {
@@ -339,9 +355,10 @@ rclone_config() {
   local work="$KAPTAIN_TMP/rclone_config.$app"
   printf 'kaptain: packing %s config for rclone ...\n' "$app"
   rm -rf -- "$work"
-  merge_config "$KAPTAIN_WORKING_DIRECTORY/configs/$app" \
+  kaptain_merge -RL "$KAPTAIN_WORKING_DIRECTORY/configs/$app" \
     "$KAPTAIN_NAMESPACE_DIRECTORY/configs/$app" \
     "$work/files"
+  kaptain_as_rclone_copies "$work/files"
   kaptain_tar_reproducible "$work/files" "$work/$app-config.tar.gz"
   # A diff (KAPTAIN_DRY_RUN=1) packs, so the hook behaves as in a deploy, but uploads nothing.
   if [ -n "${KAPTAIN_DRY_RUN:-}" ]; then

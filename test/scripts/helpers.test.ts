@@ -99,6 +99,47 @@ describe("rclone_config", () => {
         expect(fs.existsSync(remote)).toBe(false);
     });
 
+    it("packs the tarball kaptain packs, byte for byte: rclone's modes, no empty folder", () => {
+        const dir = tempDir();
+        writeTree(dir, {
+            "configs/tiles/a.json": "{}",
+            "configs/tiles/sub/b.txt": "b\n",
+            "configs/tiles/run.sh": "#!/bin/sh\n",
+            "namespaces/dev/configs/tiles/a.json": '{"dev": true}',
+        });
+        fs.chmodSync(path.join(dir, "configs/tiles/run.sh"), 0o755);
+        fs.mkdirSync(path.join(dir, "configs/tiles/empty/deeper"), { recursive: true });
+        // kaptain's way: `rclone copy` of the two folders into a temporary one, then the tar.
+        const kaptainWay = [
+            'kaptain=$(mktemp -d "$PWD/.kaptain-way.XXXXXX")',
+            'rclone copy --config /dev/null configs/tiles "$kaptain/files" 2>/dev/null',
+            'rclone copy --config /dev/null namespaces/dev/configs/tiles "$kaptain/files" 2>/dev/null',
+            "tar --sort=name --format=posix --pax-option='exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime' " +
+                "--mtime='2017-09-15 00:00:00Z' --owner=0 --group=0 --numeric-owner " +
+                '-C "$kaptain/files" -cf - . | gzip -n >"$kaptain/kaptain.tar.gz"',
+            'rclone_config tiles && cmp "$kaptain/kaptain.tar.gz" "$KAPTAIN_TMP/rclone_config.tiles/tiles-config.tar.gz"',
+            'tar -tvzf "$KAPTAIN_TMP/rclone_config.tiles/tiles-config.tar.gz"',
+        ].join("\n");
+        const r = bash(dir, kaptainWay, { KAPTAIN_DRY_RUN: "1" });
+        expect(r.stderr).toBe("");
+        expect(r.status).toBe(0);
+        expect(r.stdout).toMatch(/^-rw-r--r-- 0\/0 .* \.\/run\.sh$/m);
+        expect(r.stdout).not.toContain("empty");
+    });
+
+    it("packs what a symlink points to, where kaptain's rclone skips the file (a deliberate difference)", () => {
+        const dir = tempDir();
+        writeTree(dir, { "shared/common.conf": "shared\n", "configs/tiles/a.json": "{}", "namespaces/dev/.keep": "" });
+        fs.symlinkSync(path.join(dir, "shared/common.conf"), path.join(dir, "configs/tiles/common.conf"));
+        const r = bash(
+            dir,
+            'rclone_config tiles && tar -xOzf "$KAPTAIN_TMP/rclone_config.tiles/tiles-config.tar.gz" ./common.conf',
+            { KAPTAIN_DRY_RUN: "1" },
+        );
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toContain("shared\n");
+    });
+
     it("fails when rclone cannot copy", () => {
         const dir = tempDir();
         writeTree(dir, { "configs/tiles/a.json": "{}", "namespaces/dev/rclone.conf": "[other]\ntype = local\n" });
