@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
+import * as YAML from "yaml";
 import { DEFAULTS } from "./defaults";
 
 /**
@@ -102,19 +103,26 @@ export function listInputFiles(options: FingerprintOptions): FileEntry[] {
     const excludedPaths = new Set((options.exclude ?? []).map(normaliseRel));
     const files: FileEntry[] = [];
 
-    const walk = (absDir: string, relDir: string, ancestors: ReadonlySet<string>): void => {
+    const walk = (
+        absDir: string,
+        relDir: string,
+        ancestors: ReadonlySet<string>,
+        derivedArchive: (name: string) => boolean = () => false,
+    ): void => {
         const entries = fs.readdirSync(absDir, { withFileTypes: true });
         if (relDir !== "" && entries.some(e => e.name === SYNTH_OUTPUT_MARKER)) {
             return;
         }
         const chart = entries.some(e => e.name === "Chart.yaml");
+        const dependencies = chart ? fetchedDependencies(absDir) : [];
         for (const entry of entries) {
             const rel = relDir === "" ? entry.name : `${relDir}/${entry.name}`;
             if (
                 excludedPaths.has(rel) ||
                 excludedNames.has(entry.name) ||
                 (relDir === "" && PROJECT_FILES.some(p => p.test(entry.name))) ||
-                (chart && HELM_TEMPORARY.test(entry.name))
+                (chart && HELM_TEMPORARY.test(entry.name)) ||
+                derivedArchive(entry.name)
             ) {
                 continue;
             }
@@ -134,7 +142,14 @@ export function listInputFiles(options: FingerprintOptions): FileEntry[] {
                 if (ancestors.has(real)) {
                     throw new FingerprintError(`${rel} is a symlink loop: it leads back to ${real}, which contains it`);
                 }
-                walk(abs, rel, new Set([...ancestors, real]));
+                walk(
+                    abs,
+                    rel,
+                    new Set([...ancestors, real]),
+                    entry.name === "charts" && dependencies.length > 0
+                        ? name => dependencies.some(d => d.test(name))
+                        : undefined,
+                );
             } else if (kind === "file") {
                 files.push({ rel, abs });
             }
@@ -151,6 +166,38 @@ export function listInputFiles(options: FingerprintOptions): FileEntry[] {
  * {@link archiveDigest}).
  */
 const HELM_TEMPORARY = /^tmpcharts(-?\d+)?$/;
+
+/**
+ * The archives `helm dependency build` writes into a chart's `charts/`: one per declared
+ * dependency that has a `repository` (a chart repository, or `file://` for a local chart),
+ * named `<name>-<version>.tgz`. Each is derived from what stays an input (Chart.yaml,
+ * Chart.lock, the local chart's folder) and appears on the first deploy of a clone, so
+ * counting it would re-run every phase once more after that deploy. Every other archive (a
+ * vendored chart, a dependency without a repository, which helm never fetches) counts, by
+ * its content (see {@link archiveDigest}).
+ */
+function fetchedDependencies(chartDir: string): RegExp[] {
+    const read = (file: string): Record<string, unknown> | undefined => {
+        try {
+            return YAML.parse(fs.readFileSync(path.join(chartDir, file), "utf8")) as Record<string, unknown>;
+        } catch {
+            return undefined; // unreadable: its archives stay inputs, the safe side
+        }
+    };
+    const chart = read("Chart.yaml");
+    // Helm 2 charts (apiVersion v1) declare them in requirements.yaml.
+    const declared = chart?.apiVersion === "v1" ? read("requirements.yaml")?.dependencies : chart?.dependencies;
+    if (!Array.isArray(declared)) {
+        return [];
+    }
+    return declared.flatMap(d => {
+        const { name, repository } = (d ?? {}) as { name?: unknown; repository?: unknown };
+        if (typeof name !== "string" || typeof repository !== "string" || repository === "") {
+            return [];
+        }
+        return [new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-v?\\d[^/]*\\.tgz$`)];
+    });
+}
 
 /** What a symlink points to, following every hop; a dangling link or a loop is an error. */
 function linkTarget(abs: string, rel: string): "directory" | "file" | "other" {

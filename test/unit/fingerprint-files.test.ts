@@ -130,31 +130,46 @@ describe("what helm rewrites while helmfile deploys changes nothing; what the us
         ]);
     }
 
-    it("helm dependency build's new archive of the same chart, and its tmpcharts folder, change nothing", () => {
+    /** A chart that declares `lib` without a repository: helm never fetches it, its archive is the user's. */
+    const VENDORED = "apiVersion: v2\nname: web\nversion: 0.1.0\ndependencies:\n  - name: lib\n    version: 0.1.0\n";
+
+    it("the archive helm builds for a declared dependency, appearing on the first deploy, changes nothing", () => {
         const repo = chartRepo();
-        pack(repo, new Date("2026-11-30T10:00:00Z"));
         const before = fingerprint(repo);
-        const bytes = fs.readFileSync(path.join(repo, "charts/web/charts/lib-0.1.0.tgz"));
-        // What the next `helm dependency build` leaves: the same chart, packed at another time.
-        pack(repo, new Date("2026-12-01T08:00:00Z"));
-        expect(fs.readFileSync(path.join(repo, "charts/web/charts/lib-0.1.0.tgz")).equals(bytes)).toBe(false);
+        pack(repo, new Date("2026-11-30T10:00:00Z"));
         writeTree(repo, {
             "charts/web/tmpcharts-8838/lib-0.1.0.tgz": "half-built",
             "charts/web/tmpcharts123/x": "half-built",
         });
         expect(fingerprint(repo)).toEqual(before);
+        // Its source stays an input: an edit of the library is an edit.
+        writeTree(repo, { "charts/lib/values.yaml": "x: 1\n" });
+        expect(fingerprint(repo)["charts/lib"]).not.toBe(before["charts/lib"]);
     });
 
-    it("an archive whose content changed is an edit, whatever Chart.yaml declares", () => {
-        const repo = chartRepo();
+    it("a user's archive counts by its content: repacked the same, no change; with new content, an edit", () => {
+        const repo = chartRepo(VENDORED);
         pack(repo, new Date("2026-11-30T10:00:00Z"));
         const before = fingerprint(repo);
+        const bytes = fs.readFileSync(path.join(repo, "charts/web/charts/lib-0.1.0.tgz"));
+        pack(repo, new Date("2026-12-01T08:00:00Z"));
+        expect(fs.readFileSync(path.join(repo, "charts/web/charts/lib-0.1.0.tgz")).equals(bytes)).toBe(false);
+        expect(fingerprint(repo)).toEqual(before);
+
         writeTree(repo, { "charts/lib/templates/extra.tpl": '{{- define "lib.extra" -}}x{{- end -}}\n' });
         pack(repo, new Date("2026-11-30T10:00:00Z"));
         fs.rmSync(path.join(repo, "charts/lib/templates/extra.tpl"));
         // Only the archive differs now: the library's own files are as before.
         expect(fingerprint(repo)["charts/web"]).not.toBe(before["charts/web"]);
         expect(fingerprint(repo)["charts/lib"]).toBe(before["charts/lib"]);
+    });
+
+    it("an archive named like a fetched dependency's, but of another chart, still counts", () => {
+        const repo = chartRepo();
+        writeTree(repo, { "charts/web/charts/lib-extras-1.0.0.tgz": "not gzip" });
+        const before = fingerprint(repo);
+        writeTree(repo, { "charts/web/charts/lib-extras-1.0.0.tgz": "not gzip either" });
+        expect(fingerprint(repo)["charts/web"]).not.toBe(before["charts/web"]);
     });
 
     it("a file named .tgz that is no archive counts by its bytes", () => {
@@ -180,14 +195,5 @@ describe("what helm rewrites while helmfile deploys changes nothing; what the us
         const before = fingerprint(repo);
         writeTree(repo, { "charts/lib/templates/_helpers.tpl": '{{- define "lib.name" -}}x{{- end -}}\n' });
         expect(fingerprint(repo)["charts/lib"]).not.toBe(before["charts/lib"]);
-    });
-
-    it("an archive the user vendors stays an input", () => {
-        const repo = chartRepo("apiVersion: v2\nname: web\nversion: 0.1.0\n");
-        pack(repo, new Date("2026-11-30T10:00:00Z"));
-        const before = fingerprint(repo);
-        writeTree(repo, { "charts/lib/values.yaml": "x: 1\n" });
-        pack(repo, new Date("2026-11-30T10:00:00Z"));
-        expect(fingerprint(repo)["charts/web"]).not.toBe(before["charts/web"]);
     });
 });
