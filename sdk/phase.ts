@@ -94,24 +94,23 @@ export function invocationProblems(phase: PhaseName, h: HelmfileInvocation): str
  * provider prints in its error messages and keeps in the state: a secret there would
  * make the whole script secret and still leak. Secrets belong in `environment`.
  */
-function plainArgument<T>(
-    argument: string,
-    value: pulumi.Input<T>,
-    resource: pulumi.Resource,
-): pulumi.Output<pulumi.Unwrap<T>> {
+function plainArgument<T>(argument: string, value: pulumi.Input<T>): pulumi.Output<Checked<pulumi.Unwrap<T>>> {
     const output = pulumi.output(value);
-    return pulumi.all([output, pulumi.output(pulumi.isSecret(output))]).apply(([plain, secret]) => {
-        if (secret) {
-            throw new pulumi.ResourceError(
-                `\`${argument}\` holds a secret, and helmfile's arguments are part of the ` +
-                    "phase's command text, which the command provider shows in errors: pass the secret through " +
-                    "`environment` and read it in the helmfile with `requiredEnv`",
-                resource,
-            );
-        }
-        return plain;
-    }) as pulumi.Output<pulumi.Unwrap<T>>;
+    return pulumi.all([output, pulumi.output(pulumi.isSecret(output))]).apply(([plain, secret]) =>
+        secret
+            ? {
+                  problem:
+                      `\`${argument}\` holds a secret, and helmfile's arguments are part of the ` +
+                      "phase's command text, which the command provider shows in errors: pass the secret through " +
+                      "`environment` and read it in the helmfile with `requiredEnv`",
+              }
+            : { value: plain },
+    ) as pulumi.Output<Checked<pulumi.Unwrap<T>>>;
 }
+
+/** A resolved argument, or why it cannot be used. */
+type Checked<T> =
+    { readonly value: T; readonly problem?: undefined } | { readonly value?: undefined; readonly problem: string };
 
 /** Creates the Command of one phase, child of `parent`, named `${name}-${phase}`. */
 export function createPhaseCommand(
@@ -121,30 +120,38 @@ export function createPhaseCommand(
 ): Phase {
     const h = args.helmfile;
     const parent = opts.parent;
-    const scripts = pulumi
+    // Problems are collected, not thrown, while rendering: only the Command's inputs throw
+    // them, so that a bad argument is reported once, not again by every output built from it.
+    const rendered = pulumi
         .all([
-            plainArgument("helmfile.binary", h.binary, parent),
-            plainArgument("helmfile.environment", h.environment, parent),
-            plainArgument("helmfile.kubeContext", h.kubeContext, parent),
+            plainArgument("helmfile.binary", h.binary),
+            plainArgument("helmfile.environment", h.environment),
+            plainArgument("helmfile.kubeContext", h.kubeContext),
             h.concurrency,
-            plainArgument("helmfile.extraArgs", h.extraArgs, parent),
-            plainArgument(`phases.${args.phase}.syncArgs`, h.syncArgs, parent),
+            plainArgument("helmfile.extraArgs", h.extraArgs),
+            plainArgument(`phases.${args.phase}.syncArgs`, h.syncArgs),
         ])
         .apply(([binary, environment, kubeContext, concurrency, extraArgs, syncArgs]) => {
+            const secretProblems = [binary, environment, kubeContext, extraArgs, syncArgs].flatMap(a =>
+                a.problem !== undefined ? [a.problem] : [],
+            );
+            if (secretProblems.length > 0) {
+                return { problems: secretProblems };
+            }
             const invocation: HelmfileInvocation = {
-                binary,
-                environment,
-                kubeContext,
+                binary: binary.value!,
+                environment: environment.value,
+                kubeContext: kubeContext.value,
                 concurrency,
                 file: h.file,
                 selectors: h.selectors,
                 strategy: h.strategy,
-                extraArgs: extraArgs ?? [],
-                syncArgs: syncArgs ?? [],
+                extraArgs: extraArgs.value ?? [],
+                syncArgs: syncArgs.value ?? [],
             };
             const problems = invocationProblems(args.phase, invocation);
             if (problems.length > 0) {
-                throw new pulumi.ResourceError(`${args.phase} phase: ${problems.join("; ")}`, parent);
+                return { problems };
             }
             const spec = {
                 phase: args.phase,
@@ -155,8 +162,17 @@ export function createPhaseCommand(
                 helmfile: invocation,
                 logging: args.logging,
             };
-            return { ...renderPhaseScripts(spec), diff: renderDiffScript(spec) };
+            return { scripts: { ...renderPhaseScripts(spec), diff: renderDiffScript(spec) } };
         });
+    const scripts = rendered.apply(r => {
+        if (r.scripts === undefined) {
+            throw new pulumi.ResourceError(`${args.phase} phase: ${r.problems.join("; ")}`, parent);
+        }
+        return r.scripts;
+    });
+    // What the component's outputs show: nothing of a phase that cannot be rendered (its
+    // Command reports why).
+    const shown = rendered.apply(r => r.scripts ?? { create: "", update: "", delete: "", diff: "" });
 
     const cmd = new command.local.Command(
         `${name}-${args.phase}`,
@@ -193,7 +209,7 @@ export function createPhaseCommand(
     return {
         name: args.phase,
         command: cmd,
-        scripts: scripts.apply(({ create, update, delete: del }) => ({ create, update, delete: del })),
-        diffScript: scripts.diff,
+        scripts: shown.apply(({ create, update, delete: del }) => ({ create, update, delete: del })),
+        diffScript: shown.diff,
     };
 }

@@ -64,6 +64,11 @@ describe("phase Commands", () => {
         });
         const messages = failures.map(f => f.message).join("\n");
         expect(messages).toContain(`\`${argument}\` holds a secret`);
+        // By the phase's Command only, not again by the component's outputs built from its scripts.
+        expect(messages).not.toContain('serializing property "outputs"');
+        for (const failure of failures) {
+            expect(failure.message).toMatch(/^error serializing property "environment": (install|config) phase: /);
+        }
         expect(messages).toContain("pass the secret through `environment`");
         expect(messages).not.toContain("hunter2");
     });
