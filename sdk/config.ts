@@ -43,6 +43,9 @@ export const CONFIG_KEYS = {
     configKeys: "map",
 } as const;
 
+/** The keys that may be stored as secrets: each is handed on as a Pulumi secret. */
+const SECRET_CAPABLE_KEYS: ReadonlySet<string> = new Set(["kubeconfig", "secret", "environment"]);
+
 /** The options a phase takes instead of `true` (`kaptain:phases.install: {strategy: sync}`). */
 const PHASE_OPTIONS: Shape = {
     strategy: "string",
@@ -63,7 +66,11 @@ export function infrastructureArgsFromConfig(
     const bad = (key: string, expected: string, got: unknown) =>
         problems.push({
             propertyPath: key,
-            reason: `config \`${CONFIG_NAMESPACE}:${key}\` must be ${expected}, got ${JSON.stringify(got)}`,
+            reason:
+                `config \`${CONFIG_NAMESPACE}:${key}\` must be ${expected}, ` +
+                (isSecretKey(`${prefix}${key.split(".")[0]}`)
+                    ? "got another value (it is secret: not shown)"
+                    : `got ${JSON.stringify(got)}`),
         });
 
     // Unknown keys first: a typo must not silently fall back to a default.
@@ -77,7 +84,25 @@ export function infrastructureArgsFromConfig(
         }
     }
 
+    // Only these keys may hold secrets: each reaches the deploy as a Pulumi secret. Any other
+    // key is used as plain text (helmfile's arguments are command text, names are names), so
+    // a secret there would be written out unencrypted: refused, its value never shown.
+    const secretKeys = Object.keys(CONFIG_KEYS).filter(key => isSecretKey(`${prefix}${key}`));
+    for (const key of secretKeys) {
+        if (!SECRET_CAPABLE_KEYS.has(key)) {
+            problems.push({
+                propertyPath: key,
+                reason:
+                    `config \`${CONFIG_NAMESPACE}:${key}\` is stored as a secret, but pulumi-kaptain uses it as plain ` +
+                    "text (command lines, names, the state): only kubeconfig, secret and environment may be secret. " +
+                    "Pass a secret to helmfile through `kaptain:environment` and read it with `requiredEnv`",
+            });
+        }
+    }
     const raw = (key: string): unknown => {
+        if (secretKeys.includes(key.split(".")[0]) && !SECRET_CAPABLE_KEYS.has(key.split(".")[0])) {
+            return undefined; // refused above; its value is not looked at
+        }
         const text = config.get(key);
         if (text === undefined) {
             return undefined;

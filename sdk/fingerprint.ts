@@ -80,7 +80,7 @@ export class FingerprintError extends Error {
 export const DEFAULT_SECRET_FILES: readonly string[] = ["secret.yaml", "secrets.yaml", "rclone.conf"];
 
 const CHUNK_BYTES = 1024 * 1024;
-/** Archives up to this size count as their entries (see {@link archiveDigest}). */
+/** Archives up to this size, packed and unpacked, count as their entries (see {@link archiveDigest}). */
 const MAX_ARCHIVE_BYTES = 64 * 1024 * 1024;
 
 interface FileEntry {
@@ -114,7 +114,7 @@ export function listInputFiles(options: FingerprintOptions): FileEntry[] {
             return;
         }
         const chart = entries.some(e => e.name === "Chart.yaml");
-        const dependencies = chart ? fetchedDependencies(absDir) : [];
+        const owned = chart ? helmOwnedArchives(absDir) : undefined;
         for (const entry of entries) {
             const rel = relDir === "" ? entry.name : `${relDir}/${entry.name}`;
             if (
@@ -142,14 +142,7 @@ export function listInputFiles(options: FingerprintOptions): FileEntry[] {
                 if (ancestors.has(real)) {
                     throw new FingerprintError(`${rel} is a symlink loop: it leads back to ${real}, which contains it`);
                 }
-                walk(
-                    abs,
-                    rel,
-                    new Set([...ancestors, real]),
-                    entry.name === "charts" && dependencies.length > 0
-                        ? name => dependencies.some(d => d.test(name))
-                        : undefined,
-                );
+                walk(abs, rel, new Set([...ancestors, real]), entry.name === "charts" ? owned : undefined);
             } else if (kind === "file") {
                 files.push({ rel, abs });
             }
@@ -168,15 +161,16 @@ export function listInputFiles(options: FingerprintOptions): FileEntry[] {
 const HELM_TEMPORARY = /^tmpcharts(-?\d+)?$/;
 
 /**
- * The archives `helm dependency build` writes into a chart's `charts/`: one per declared
- * dependency that has a `repository` (a chart repository, or `file://` for a local chart),
- * named `<name>-<version>.tgz`. Each is derived from what stays an input (Chart.yaml,
- * Chart.lock, the local chart's folder) and appears on the first deploy of a clone, so
- * counting it would re-run every phase once more after that deploy. Every other archive (a
- * vendored chart, a dependency without a repository, which helm never fetches) counts, by
- * its content (see {@link archiveDigest}).
+ * Which archives of a chart's `charts/` helm owns. When the chart declares a dependency with
+ * a `repository` (a chart repository, or `file://` for a local chart), `helm dependency
+ * build` writes `<name>-<version>.tgz` for each such one, derived from what stays an input
+ * (Chart.yaml, Chart.lock, the local chart's folder), and deletes every other archive there
+ * but those of dependencies without a repository. So the archives helm writes or deletes are
+ * not inputs: counting them would re-run every phase once more after a clone's first deploy.
+ * The archives of repository-less dependencies are the user's, and count by their content
+ * (see {@link archiveDigest}); so does every archive of a chart that helm does not build.
  */
-function fetchedDependencies(chartDir: string): RegExp[] {
+function helmOwnedArchives(chartDir: string): ((name: string) => boolean) | undefined {
     const read = (file: string): Record<string, unknown> | undefined => {
         try {
             return YAML.parse(fs.readFileSync(path.join(chartDir, file), "utf8")) as Record<string, unknown>;
@@ -188,15 +182,17 @@ function fetchedDependencies(chartDir: string): RegExp[] {
     // Helm 2 charts (apiVersion v1) declare them in requirements.yaml.
     const declared = chart?.apiVersion === "v1" ? read("requirements.yaml")?.dependencies : chart?.dependencies;
     if (!Array.isArray(declared)) {
-        return [];
+        return undefined;
     }
-    return declared.flatMap(d => {
-        const { name, repository } = (d ?? {}) as { name?: unknown; repository?: unknown };
-        if (typeof name !== "string" || typeof repository !== "string" || repository === "") {
-            return [];
-        }
-        return [new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-v?\\d[^/]*\\.tgz$`)];
-    });
+    const dependencies = declared.map(d => (d ?? {}) as { name?: unknown; repository?: unknown });
+    const fetched = (d: { repository?: unknown }) => typeof d.repository === "string" && d.repository !== "";
+    if (!dependencies.some(fetched)) {
+        return undefined;
+    }
+    const kept = dependencies
+        .filter(d => !fetched(d) && typeof d.name === "string")
+        .map(d => new RegExp(`^${(d.name as string).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-v?\\d[^/]*\\.tgz$`));
+    return name => name.endsWith(".tgz") && !kept.some(k => k.test(name));
 }
 
 /** What a symlink points to, following every hop; a dangling link or a loop is an error. */
@@ -302,11 +298,13 @@ const HELM_LOCK_FILES = new Set(["Chart.lock", "requirements.lock"]);
 export function archiveDigest(file: string): string | undefined {
     let data: Buffer;
     try {
-        data = zlib.gunzipSync(fs.readFileSync(file));
+        // Bounded: a small archive can unpack to gigabytes.
+        data = zlib.gunzipSync(fs.readFileSync(file), { maxOutputLength: MAX_ARCHIVE_BYTES });
     } catch {
         return undefined;
     }
-    const entries: string[] = [];
+    // In archive order: where one path is there twice, the later one is what extraction keeps.
+    const hash = createHash("sha256");
     let longName: string | undefined;
     for (let offset = 0; offset + 512 <= data.length;) {
         const header = data.subarray(offset, offset + 512);
@@ -325,6 +323,9 @@ export function archiveDigest(file: string): string | undefined {
         const type = String.fromCharCode(header[156] || 0x30);
         const body = data.subarray(offset + 512, offset + 512 + size);
         offset += 512 + Math.ceil(size / 512) * 512;
+        if (type === "K") {
+            continue; // GNU long link name: the link's own entry counts
+        }
         if (type === "x" || type === "L") {
             // PAX or GNU long name of the next entry; its other PAX records (times) do not count.
             longName = type === "L" ? body.toString("utf8").replace(/\0[\s\S]*$/, "") : (paxPath(body) ?? longName);
@@ -336,13 +337,16 @@ export function archiveDigest(file: string): string | undefined {
         const prefix = text(345, 155);
         const name = longName ?? (prefix !== "" ? `${prefix}/${text(0, 100)}` : text(0, 100));
         longName = undefined;
-        const content = type === "0" ? createHash("sha256").update(body).digest("hex") : text(157, 100);
-        entries.push(`${name}\0${type}\0${content}\n`);
+        // Folders and links count by their target; every other entry (a file, contiguous or
+        // sparse) by its content, which is what an extraction writes.
+        const content = LINK_OR_FOLDER.has(type) ? text(157, 100) : createHash("sha256").update(body).digest("hex");
+        hash.update(`${name}\0${type}\0${content}\n`);
     }
-    const hash = createHash("sha256");
-    entries.sort(compare).forEach(e => hash.update(e));
     return hash.digest("hex");
 }
+
+/** Tar entry types that hold no content of their own: hard link, symlink, folder. */
+const LINK_OR_FOLDER = new Set(["1", "2", "5"]);
 
 /** The `path` record of a PAX extended header, if any. */
 function paxPath(records: Buffer): string | undefined {

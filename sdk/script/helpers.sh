@@ -165,7 +165,12 @@ kaptain_require_helm_diff() {
 # --hide-notes (helmfile 0.169 or later) to keep helm's release notes, which may show
 # values, out of the log; an older helmfile would fail the deploy on the unknown flag.
 kaptain_require_hide_notes() {
-  if command -v -- "$1" >/dev/null 2>&1 && ! "$1" "$2" --help 2>/dev/null | grep -q -e '--hide-notes'; then
+  local help
+  command -v -- "$1" >/dev/null 2>&1 || return 0
+  # Read whole, then searched: a `| grep -q` pipe could close on helmfile while it still
+  # writes, and under pipefail its SIGPIPE would read as "no such flag".
+  help=$("$1" "$2" --help 2>/dev/null) || true
+  if [[ "$help" != *--hide-notes* ]]; then
     kaptain_error "helmfile '$1' has no --hide-notes (helmfile 0.169 or later), which logging '$KAPTAIN_OUTPUT'" \
       "passes to keep helm's release notes out of the log: upgrade helmfile, or set logging to 'all'"
     KAPTAIN_MISSING=1

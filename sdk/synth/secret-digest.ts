@@ -29,20 +29,45 @@ export function secretsDigest(inputs: unknown, redacted: unknown, key: Buffer): 
     return createHmac("sha256", key).update(secrets.join("\n")).digest("hex").slice(0, 32);
 }
 
-/** This user's key for {@link secretsDigest}, made on first use. */
-export function secretsDigestKey(home = os.homedir()): Buffer {
-    const dir = path.join(home, ".cache", "pulumi-kaptain");
-    const file = path.join(dir, "synth-secrets.key");
-    try {
-        return fs.readFileSync(file);
-    } catch {
-        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-        const key = randomBytes(32);
+/** Where this user's key lives: `$XDG_CACHE_HOME/pulumi-kaptain/`, else `~/.cache/pulumi-kaptain/`. */
+export function secretsDigestKeyFile(env: NodeJS.ProcessEnv = process.env, home = os.homedir()): string {
+    return path.join(env.XDG_CACHE_HOME || path.join(home, ".cache"), "pulumi-kaptain", "synth-secrets.key");
+}
+
+const KEY_BYTES = 32;
+
+/**
+ * This user's key for {@link secretsDigest}, made on first use: written whole to a private
+ * file and linked into place, so no synth ever reads a half-written key. Undefined when no
+ * key can be kept (a read-only home): synth then says nothing about secret changes, and
+ * says so. A key file of the wrong size is never used.
+ */
+export function secretsDigestKey(file = secretsDigestKeyFile()): Buffer | undefined {
+    const usable = (): Buffer | undefined => {
         try {
-            fs.writeFileSync(file, key, { mode: 0o600, flag: "wx" });
-            return key;
+            const key = fs.readFileSync(file);
+            return key.length === KEY_BYTES ? key : undefined;
         } catch {
-            return fs.readFileSync(file); // another synth made it first
+            return undefined;
+        }
+    };
+    const existing = usable();
+    if (existing !== undefined || fs.existsSync(file)) {
+        return existing;
+    }
+    const staged = `${file}.${process.pid}.new`;
+    try {
+        fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+        fs.writeFileSync(staged, randomBytes(KEY_BYTES), { mode: 0o600 });
+        fs.linkSync(staged, file);
+    } catch {
+        // Another synth linked its key first, or nothing can be written here.
+    } finally {
+        try {
+            fs.rmSync(staged, { force: true });
+        } catch {
+            // its folder could not be made: there is nothing to remove
         }
     }
+    return usable();
 }

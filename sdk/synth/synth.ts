@@ -4,7 +4,7 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { SYNTH_OUTPUT_MARKER } from "../fingerprint";
 import { planOffline } from "../offline";
-import { secretsDigest, secretsDigestKey } from "./secret-digest";
+import { secretsDigest, secretsDigestKey, secretsDigestKeyFile } from "./secret-digest";
 import { parseHelmfileDiff, ReleaseChange } from "../live-diff";
 import { commandScripts, SCRIPT_VARIABLES } from "../script/phase-script";
 import { shQuote } from "../script/quote";
@@ -135,6 +135,12 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
     }
 
     const key = secretsDigestKey();
+    if (key === undefined) {
+        warnings.push(
+            `no key for secret digests can be kept in ${secretsDigestKeyFile()}: ` +
+                "this plan cannot tell whether a secret value changed",
+        );
+    }
     const plan: Plan = {
         project: project.name,
         stack,
@@ -148,7 +154,7 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
             ...(r.protect ? { protect: true } : {}),
             ...(r.retainOnDelete ? { retainOnDelete: true } : {}),
             inputs: r.redactedInputs,
-            ...withSecretsDigest(secretsDigest(r.inputs, r.redactedInputs, key)),
+            ...withSecretsDigest(key && secretsDigest(r.inputs, r.redactedInputs, key)),
         })),
         warnings,
     };

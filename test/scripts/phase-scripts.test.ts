@@ -308,6 +308,8 @@ describe("install create", () => {
         );
         expect(hookCalls()).toEqual([]);
         expect(helmfileCalls()).toEqual([]);
+        // A helmfile still writing its help after the flag is found has the flag.
+        expect(run(commands.install, "create", { env: { HELMFILE_STUB_SLOW_HELP: "1" } }).status).toBe(0);
         // With everything let through, nothing is hidden and no such helmfile is needed.
         expect(run(logged.all, "create", { env: { HELMFILE_STUB_OLD: "1" } }).status).toBe(0);
         expectCleanedUp();

@@ -42,6 +42,19 @@ describe("stack config", () => {
         expect(read(everyKey)).toEqual(everyKey);
     });
 
+    it.each([
+        ["phases", { install: { syncArgs: ["--set", "db.password=hunter2"] } }],
+        ["helmfile", { extraArgs: ["--state-values-set=password=hunter2"] }],
+        ["helmfile", { extraArgs: "hunter2" }],
+    ])("refuses a secret `kaptain:%s`, which would reach command text, and never shows it", (key, value) => {
+        const message = messageOf(() => read({ namespace: "dev", [key]: value }, [key]));
+        expect(message).toContain(
+            `config \`kaptain:${key}\` is stored as a secret, but pulumi-kaptain uses it as plain text`,
+        );
+        expect(message).toContain("`kaptain:environment`");
+        expect(message).not.toContain("hunter2");
+    });
+
     it("requires the namespace", () => {
         expect(messageOf(() => read({}))).toContain("`kaptain:namespace` is required");
     });

@@ -3,8 +3,9 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { fingerprintRepository, FingerprintGroup, SYNTH_OUTPUT_MARKER } from "../../sdk/fingerprint";
+import { archiveDigest, fingerprintRepository, FingerprintGroup, SYNTH_OUTPUT_MARKER } from "../../sdk/fingerprint";
 import { resolveInfrastructure } from "../../sdk/infrastructure-resolve";
 import { copyFixture, errorOf, tempDir, writeTree } from "../support/fixture";
 
@@ -98,6 +99,45 @@ describe("files of a Pulumi project are not helmfile inputs", () => {
     });
 });
 
+describe("an archive counts by its entries", () => {
+    function tarEntry(name: string, type: string, body: Buffer): Buffer {
+        const header = Buffer.alloc(512);
+        header.write(name, 0);
+        header.write("0000644\0", 100);
+        header.write(`${body.length.toString(8).padStart(11, "0")}\0`, 124);
+        header.write(type, 156);
+        header.write("ustar\0", 257);
+        return Buffer.concat([header, body, Buffer.alloc((512 - (body.length % 512)) % 512)]);
+    }
+    const archive = (...entries: Buffer[]) => zlib.gzipSync(Buffer.concat([...entries, Buffer.alloc(1024)]));
+
+    it("a contiguous file (type 7) by its content, as extraction writes it", () => {
+        const dir = tempDir();
+        const file = path.join(dir, "a.tgz");
+        fs.writeFileSync(file, archive(tarEntry("a.txt", "7", Buffer.from("one"))));
+        const one = archiveDigest(file);
+        fs.writeFileSync(file, archive(tarEntry("a.txt", "7", Buffer.from("two"))));
+        expect(archiveDigest(file)).not.toBe(one);
+    });
+
+    it("a path there twice in archive order: the later copy is what extraction keeps", () => {
+        const dir = tempDir();
+        const file = path.join(dir, "a.tgz");
+        const [x, y] = [tarEntry("a.txt", "0", Buffer.from("x")), tarEntry("a.txt", "0", Buffer.from("y"))];
+        fs.writeFileSync(file, archive(x, y));
+        const xy = archiveDigest(file);
+        fs.writeFileSync(file, archive(y, x));
+        expect(archiveDigest(file)).not.toBe(xy);
+    });
+
+    it("by its bytes when it would unpack to more than 64 MiB", () => {
+        const dir = tempDir();
+        const file = path.join(dir, "big.tgz");
+        fs.writeFileSync(file, zlib.gzipSync(Buffer.alloc(65 * 1024 * 1024)));
+        expect(archiveDigest(file)).toBeUndefined();
+    });
+});
+
 describe("what helm rewrites while helmfile deploys changes nothing; what the user changes does", () => {
     const CHART =
         "apiVersion: v2\nname: web\nversion: 0.1.0\ndependencies:\n  - name: lib\n    version: 0.1.0\n    repository: file://../lib\n";
@@ -164,16 +204,19 @@ describe("what helm rewrites while helmfile deploys changes nothing; what the us
         expect(fingerprint(repo)["charts/lib"]).toBe(before["charts/lib"]);
     });
 
-    it("an archive named like a fetched dependency's, but of another chart, still counts", () => {
-        const repo = chartRepo();
-        writeTree(repo, { "charts/web/charts/lib-extras-1.0.0.tgz": "not gzip" });
+    it("in a chart helm builds, an archive helm deletes changes nothing; a repository-less dependency's counts", () => {
+        const repo = chartRepo(CHART + "  - name: vend\n    version: 1.0.0\n");
+        writeTree(repo, { "charts/web/charts/vend-1.0.0.tgz": "not gzip" });
         const before = fingerprint(repo);
-        writeTree(repo, { "charts/web/charts/lib-extras-1.0.0.tgz": "not gzip either" });
+        // A dependency removed from Chart.yaml: helm deletes its archive on the next build.
+        writeTree(repo, { "charts/web/charts/old-2.0.0.tgz": "left over" });
+        expect(fingerprint(repo)).toEqual(before);
+        writeTree(repo, { "charts/web/charts/vend-1.0.0.tgz": "not gzip either" });
         expect(fingerprint(repo)["charts/web"]).not.toBe(before["charts/web"]);
     });
 
     it("a file named .tgz that is no archive counts by its bytes", () => {
-        const repo = chartRepo();
+        const repo = chartRepo(VENDORED);
         writeTree(repo, { "charts/web/charts/odd.tgz": "not gzip" });
         const before = fingerprint(repo);
         writeTree(repo, { "charts/web/charts/odd.tgz": "not gzip either" });
