@@ -6,13 +6,12 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Cluster, startCluster } from "../cluster/cluster";
-import { REPO_ROOT, toolchain, Toolchain } from "../support/tools";
+import { REPO_ROOT, toolchain } from "../support/tools";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { Engine } from "./harness";
 import { pluginBinaries } from "./plugins";
 
 export interface EngineWorld {
-    readonly tools: Toolchain;
     readonly engine: Engine;
     readonly clusters: Cluster[];
     /** A copy of the e2e fixture repository, inside the engine's folder. */
@@ -67,7 +66,6 @@ export async function startWorld(
             stdio: ["ignore", "pipe", "pipe"],
         });
     return {
-        tools,
         engine: started,
         clusters,
         repo,
