@@ -32,6 +32,9 @@ export function phaseEnvironment(
                 .output(args.kubeconfig)
                 .apply(k => kubeconfigForScript(k, programDirectory, layout.namespaceDirectory)),
         );
+    } else {
+        // Set, empty, so that one left in the shell running `pulumi up` is not read.
+        environment.KAPTAIN_KUBECONFIG = "";
     }
     return environment;
 }

@@ -7,6 +7,19 @@
 # offers to hooks.sh: merge_config, embed_config, embed_subconfig, rclone_config and
 # split_multi_yml.
 
+# A deploy does what the program says: a KAPTAIN_* variable left in the shell that runs
+# `pulumi up` (KAPTAIN_DRY_RUN=1: nothing uploaded; another KAPTAIN_KUBECONFIG: another
+# cluster) must not change it. The Command's environment carries the ones that count, always
+# (an empty KAPTAIN_KUBECONFIG when there is none); every other one is dropped before
+# anything runs. The diff action sets its KAPTAIN_DRY_RUN after this.
+for kaptain_variable in $(compgen -v KAPTAIN_); do
+  case $kaptain_variable in
+    KAPTAIN_INPUT_* | KAPTAIN_KUBECONFIG | KAPTAIN_SCRIPT_CREATE | KAPTAIN_SCRIPT_DELETE) ;;
+    *) unset "$kaptain_variable" ;;
+  esac
+done
+unset kaptain_variable
+
 # kaptain's own lines go to file descriptor 3, the script's original stderr, so they
 # stay visible whatever kaptain_output does to the hooks' and helmfile's output.
 kaptain_log() {

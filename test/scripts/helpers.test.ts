@@ -6,12 +6,18 @@ import { isKubeconfigContent } from "../../sdk/kubeconfig";
 import { HELPERS_PATH } from "../../sdk/script/helpers";
 import { readTree, tempDir, writeTree } from "../support/fixture";
 
-/** Runs `body` in bash with helpers.sh sourced and kaptain's variables set for `dir`. */
+/**
+ * Runs `body` in bash with helpers.sh sourced and kaptain's variables set for `dir`.
+ * KAPTAIN_* variables of `env` are set after the helpers, as the phase scripts set theirs
+ * (the helpers drop any the shell brought along).
+ */
 function bash(dir: string, body: string, env: Record<string, string> = {}) {
+    const own = Object.entries(env).filter(([k]) => k.startsWith("KAPTAIN_"));
     const script = [
         "set -eo pipefail",
         "exec 3>&2",
         `source ${JSON.stringify(HELPERS_PATH)}`,
+        ...own.map(([k, v]) => `export ${k}=${JSON.stringify(v)}`),
         "KAPTAIN_ACTION=test",
         `export KAPTAIN_NAMESPACE=dev KAPTAIN_WORKING_DIRECTORY="$PWD" KAPTAIN_NAMESPACE_DIRECTORY="$PWD/namespaces/dev"`,
         `KAPTAIN_EMBED_DIRECTORY="$KAPTAIN_NAMESPACE_DIRECTORY/provision-configs/.kaptain"`,

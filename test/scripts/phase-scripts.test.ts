@@ -22,6 +22,8 @@ let logged: Record<"all" | "stderr" | "steps", CapturedCommand>;
 let synced: CapturedCommand;
 /** Another namespace of the same repository. */
 let prodInstall: CapturedCommand;
+/** A phase whose program gives no kubeconfig. */
+let ambientInstall: CapturedCommand;
 let record: string;
 let runtimeDir: string;
 
@@ -58,6 +60,8 @@ beforeAll(async () => {
             kubeconfig: KUBECONFIG_CONTENT,
             hooks: false,
         });
+        // No kubeconfig: the scripts use the ambient one.
+        new Infrastructure("ambient", { namespace: "prod", workingDirectory: repo, hooks: false });
         new Infrastructure("synced", {
             namespace: "dev",
             workingDirectory: repo,
@@ -67,6 +71,7 @@ beforeAll(async () => {
     });
     synced = captured(commandOf(engine, "synced-install"));
     prodInstall = captured(commandOf(engine, "prod-install"));
+    ambientInstall = captured(commandOf(engine, "ambient-install"));
     logged = {
         all: captured(commandOf(engine, "all-install")),
         stderr: captured(commandOf(engine, "geo-install")),
@@ -331,6 +336,33 @@ describe("install create", () => {
             fs.renameSync(aside, chart);
         }
         expectCleanedUp();
+    });
+
+    it("does what the program says, whatever KAPTAIN_* variables the shell running `pulumi up` holds", () => {
+        const elsewhere = path.join(root, "other-cluster.kubeconfig");
+        fs.writeFileSync(elsewhere, "apiVersion: v1\nkind: Config\n# another cluster\n");
+        fs.rmSync(path.join(remote, "dev"), { recursive: true, force: true });
+        const result = run(commands.install, "create", {
+            env: { KAPTAIN_DRY_RUN: "1", KAPTAIN_KUBECONFIG: elsewhere, KAPTAIN_OUTPUT: "all" },
+        });
+        expect(result.status, result.stderr).toBe(0);
+        // Not a dry run: make-config's rclone_config uploaded.
+        expect(result.stdout + result.stderr).not.toContain("dry run: not copying");
+        expect(fs.readdirSync(path.join(remote, "dev"))).toContain("tiles-config.tar.gz");
+        // The Command's kubeconfig, not the other one.
+        const kubeconfig = fs.readFileSync(path.join(record, helmfileCalls()[0], "kubeconfig"), "utf8");
+        expect(kubeconfig.trimEnd()).toBe(KUBECONFIG_CONTENT.trimEnd());
+        expectCleanedUp();
+    });
+
+    it("ignores a KAPTAIN_KUBECONFIG in the shell when the program gives none: the ambient KUBECONFIG counts", () => {
+        const elsewhere = path.join(root, "other-cluster.kubeconfig");
+        const ambient = path.join(root, "ambient.kubeconfig");
+        fs.writeFileSync(elsewhere, "apiVersion: v1\nkind: Config\n# another cluster\n");
+        fs.writeFileSync(ambient, "apiVersion: v1\nkind: Config\n# the ambient cluster\n");
+        const result = run(ambientInstall, "create", { env: { KAPTAIN_KUBECONFIG: elsewhere, KUBECONFIG: ambient } });
+        expect(result.status, result.stderr).toBe(0);
+        expect(fs.readFileSync(path.join(record, helmfileCalls()[0], "kubeconfig"), "utf8")).toContain("ambient");
     });
 
     it("removes a stale provision-configs/.kaptain left by an interrupted run", () => {
