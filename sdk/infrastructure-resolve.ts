@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "./defaults";
 import { ArgProblem, problem, throwIfProblems } from "./errors";
 import { FingerprintError, FingerprintGroup, fingerprintRepository } from "./fingerprint";
+import { hooksFileProblems } from "./hooks-file";
 import { InfrastructureArgs, PhaseOptions, PhasesArgs } from "./infrastructure-args";
 import { namespaceProblem, RepositoryLayout, resolveLayout } from "./layout";
 import { isPhaseName, PHASE_ORDER, PHASES, PhaseName } from "./phases";
@@ -170,10 +171,12 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
     problems.push(...layoutProblems);
     throwIfProblems("Infrastructure", problems);
 
-    const hooksText =
-        layout!.hooksFile !== undefined
-            ? fs.readFileSync(path.join(layout!.namespaceDirectory, layout!.hooksFile), "utf8")
-            : "";
+    const hooksPath =
+        layout!.hooksFile !== undefined ? path.join(layout!.namespaceDirectory, layout!.hooksFile) : undefined;
+    const hooksText = hooksPath !== undefined ? fs.readFileSync(hooksPath, "utf8") : "";
+    if (hooksPath !== undefined) {
+        problems.push(...hooksFileProblems(hooksPath, hooksText));
+    }
     const provisionConfigs = resolveProvisionConfigsMode(args.provisionConfigs, layout!, problems);
     let fingerprint: FingerprintGroup[] = [];
     try {

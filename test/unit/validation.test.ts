@@ -47,6 +47,23 @@ describe("construction-time checks", () => {
         expect(atRoot.message).toContain(`(looked in ${repo})`);
     });
 
+    it("rejects a hooks file with CRLF line endings, naming the file and the first such line", () => {
+        const crlf = copyFixture(path.join(tempDir(), "crlf"));
+        const hooks = path.join(crlf, "namespaces", "dev", "hooks.sh");
+        fs.writeFileSync(hooks, "HOOK=$1\ncase $HOOK in\r\n  make-config) embed_config app ;;\r\nesac\r\n");
+        const err = errorOf(() => resolveInfrastructure({ namespace: "dev", workingDirectory: crlf }, root));
+        expect(err.message).toContain(`${hooks} has Windows (CRLF) line endings, from line 2`);
+    });
+
+    it("rejects a hooks file that does not parse, with bash's reason, before anything deploys", () => {
+        const broken = copyFixture(path.join(tempDir(), "broken"));
+        const hooks = path.join(broken, "namespaces", "dev", "hooks.sh");
+        fs.writeFileSync(hooks, 'HOOK=$1\nif [ "$HOOK" = make-config ]; then\n  embed_config app\n');
+        const err = errorOf(() => resolveInfrastructure({ namespace: "dev", workingDirectory: broken }, root));
+        expect(err.message).toContain(`${hooks} does not parse (\`bash -n\`): `);
+        expect(err.message).toMatch(/syntax error/);
+    });
+
     it("lists every problem at once", () => {
         const err = errorOf(() =>
             resolveInfrastructure(
