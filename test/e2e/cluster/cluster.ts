@@ -379,7 +379,7 @@ function apiGet(server: string, pki: Pki, urlPath: string): Promise<void> {
 }
 
 /** Free loopback ports, held all at once so they differ (a later clash is retried). */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
     const servers: net.Server[] = [];
     try {
         for (let i = 0; i < count; i++) {

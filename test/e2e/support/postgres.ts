@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { freePorts } from "../cluster/cluster";
 import { reap, startReaper, stopReaper } from "./reaper";
 
 export interface Postgres {
@@ -29,17 +30,6 @@ export function postgresBin(): string | undefined {
               .sort((a, b) => Number(b) - Number(a))
         : [];
     return versions.length > 0 ? path.join(root, versions[0], "bin") : undefined;
-}
-
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.on("error", reject);
-        server.listen(0, "127.0.0.1", () => {
-            const { port } = server.address() as net.AddressInfo;
-            server.close(() => resolve(port));
-        });
-    });
 }
 
 export async function startPostgres(): Promise<Postgres> {
@@ -76,7 +66,7 @@ export async function startPostgres(): Promise<Postgres> {
         remove();
         throw err;
     }
-    const port = await freePort();
+    const [port] = await freePorts(1);
     const [postgres, args] = run(path.join(bin, "postgres"), [
         "-D",
         data,
