@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { didYouMean } from "./arg-keys";
 import { ArgProblem, throwIfProblems } from "./errors";
 import { HelmfileOptions, InfrastructureArgs, InfrastructureProvisionConfigs, PhasesArgs } from "./infrastructure-args";
 import { PHASE_LOGGING, PhaseLogging } from "./script/phase-script";
@@ -79,7 +80,10 @@ export function infrastructureArgsFromConfig(
         if (full.startsWith(prefix) && !(full.slice(prefix.length) in CONFIG_KEYS)) {
             problems.push({
                 propertyPath: full.slice(prefix.length),
-                reason: `config \`${full}\` is not a pulumi-kaptain setting; known keys: ${Object.keys(CONFIG_KEYS).join(", ")}`,
+                reason:
+                    `config \`${full}\` is not a pulumi-kaptain setting` +
+                    didYouMean(full.slice(prefix.length), Object.keys(CONFIG_KEYS), CONFIG_NAMESPACE) +
+                    `; known keys: ${Object.keys(CONFIG_KEYS).join(", ")}`,
             });
         }
     }
@@ -140,8 +144,9 @@ export function infrastructureArgsFromConfig(
                 problems.push({
                     propertyPath: `${key}.${field}`,
                     reason:
-                        `config \`${CONFIG_NAMESPACE}:${key}.${field}\` is not a ` +
-                        `known field; known fields: ${Object.keys(shape).join(", ")}`,
+                        `config \`${CONFIG_NAMESPACE}:${key}.${field}\` is not a known field` +
+                        didYouMean(field, Object.keys(shape)) +
+                        `; known fields: ${Object.keys(shape).join(", ")}`,
                 });
             } else if (kind === "phase" && typeof v === "object" && v !== null && !Array.isArray(v)) {
                 checkFields(`${key}.${field}`, v as Record<string, unknown>, PHASE_OPTIONS);

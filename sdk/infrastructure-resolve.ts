@@ -3,12 +3,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "./defaults";
+import { unknownInfrastructureKeys } from "./arg-keys";
 import { ArgProblem, problem, throwIfProblems } from "./errors";
 import { FingerprintError, FingerprintGroup, fingerprintRepository } from "./fingerprint";
 import { hooksFileProblems } from "./hooks-file";
 import { InfrastructureArgs, PhaseOptions, PhasesArgs } from "./infrastructure-args";
 import { namespaceProblem, RepositoryLayout, resolveLayout } from "./layout";
-import { isPhaseName, PHASE_ORDER, PHASES, PhaseName } from "./phases";
+import { PHASE_ORDER, PHASES, PhaseName } from "./phases";
 import { ProvisionConfigsArgs, SOURCE_PAIRS } from "./provision-configs";
 import { toolsUsedByHooks } from "./script/helpers";
 import { HELMFILE_STRATEGIES, HelmfileStrategy } from "./script/helmfile";
@@ -65,11 +66,7 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
 
     const phaseSettings: PhasesArgs = { ...DEFAULTS.phases, ...(args.phases ?? {}) };
     const helmfileArgs = args.helmfile ?? {};
-    for (const key of Object.keys(args.phases ?? {})) {
-        if (!isPhaseName(key)) {
-            problems.push(problem(`phases.${key}`, `is not a phase: expected one of ${PHASE_ORDER.join(", ")}`));
-        }
-    }
+    problems.push(...unknownInfrastructureKeys(args));
     const phases = PHASE_ORDER.flatMap(name => {
         const setting = phaseSettings[name];
         if (setting === false || setting === undefined) {
@@ -148,17 +145,6 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
                 "needs `createNamespace: true`: only a Namespace this component created can be deleted by it",
             ),
         );
-    }
-    for (const key of ["createNamespace", "deleteNamespace"]) {
-        if (
-            typeof args.provisionConfigs === "object" &&
-            args.provisionConfigs !== null &&
-            key in args.provisionConfigs
-        ) {
-            problems.push(
-                problem(`provisionConfigs.${key}`, `is an argument of the Infrastructure itself: set \`${key}\``),
-            );
-        }
     }
 
     const { layout, problems: layoutProblems } = resolveLayout({

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { unknownProvisionConfigsKeys } from "./arg-keys";
 import { DEFAULTS } from "./defaults";
 import { ArgProblem, problem, throwIfProblems } from "./errors";
 import { locateFile, namespaceDirectoryOf, namespaceProblem } from "./layout";
@@ -163,6 +164,7 @@ export function resolveProvisionConfigs(
     if (nsProblem !== undefined) {
         throwIfProblems("ProvisionConfigs", [nsProblem]);
     }
+    problems.push(...unknownProvisionConfigsKeys(args));
     const workingDirectory = path.resolve(programDirectory, args.workingDirectory ?? DEFAULTS.workingDirectory);
     const dirs = { workingDirectory, namespaceDirectory: namespaceDirectoryOf(workingDirectory, args.namespace) };
 

@@ -68,7 +68,8 @@ describe("stack config", () => {
         ],
         [
             { phases: { install: { stratgy: "sync" } } },
-            "`kaptain:phases.install.stratgy` is not a known field; known fields: strategy, concurrency, syncArgs, selectors",
+            "`kaptain:phases.install.stratgy` is not a known field (did you mean `strategy`?); " +
+                "known fields: strategy, concurrency, syncArgs, selectors",
         ],
         [
             { phases: { install: { concurrency: "4" } } },
@@ -78,7 +79,12 @@ describe("stack config", () => {
         [{ hooks: 3 }, "`kaptain:hooks` must be a file name or false, got 3"],
         [{ environment: { A: 1 } }, "`kaptain:environment.A` must be a string, got 1"],
         [{ fingerprintExclude: "docs" }, "`kaptain:fingerprintExclude` must be a list of relative paths"],
-        [{ nmespace: "dev" }, "`kaptain:nmespace` is not a pulumi-kaptain setting"],
+        [{ nmespace: "dev" }, "`kaptain:nmespace` is not a pulumi-kaptain setting (did you mean `kaptain:namespace`?)"],
+        [{ helmfile: { binry: "x" } }, "`kaptain:helmfile.binry` is not a known field (did you mean `binary`?)"],
+        [
+            { provisionConfigs: { secretFle: "s.yaml" } },
+            "`kaptain:provisionConfigs.secretFle` is not a known field (did you mean `secretFile`?)",
+        ],
         [{ protect: "yes" }, '`kaptain:protect` must be true or false, got "yes"'],
         [{ createNamespace: 1 }, "`kaptain:createNamespace` must be true or false, got 1"],
         [{ logging: "verbose" }, '`kaptain:logging` must be one of all, stderr, steps, got "verbose"'],

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { resolveInfrastructure } from "../../sdk/infrastructure-resolve";
 import { invocationProblems } from "../../sdk/phase";
+import { resolveProvisionConfigs } from "../../sdk/provision-configs";
 import { copyFixture, errorOf, tempDir } from "../support/fixture";
 import { runProgram } from "../support/program";
 
@@ -142,6 +143,83 @@ describe("construction-time checks", () => {
             }
         });
         expect(pulumi.InputPropertyError.isInstance(thrown)).toBe(true);
+        expect(engine.resources.filter(r => r.type === "command:local:Command")).toEqual([]);
+    });
+});
+
+describe("unknown keys (a typo TypeScript misses in JavaScript, a spread or a cast)", () => {
+    const resolve = (extra: object) =>
+        resolveInfrastructure({ namespace: "dev", workingDirectory: repo, ...(extra as object) }, root);
+
+    it.each([
+        [
+            { phases: { install: { stratgy: "sync" } } },
+            "phases.install.stratgy",
+            "`phases.install.stratgy` is not an option of a phase (did you mean `strategy`?); " +
+                "known: strategy, concurrency, syncArgs, selectors",
+        ],
+        [{ phases: { instal: true } }, "phases.instal", "`phases.instal` is not a phase (did you mean `install`?)"],
+        [
+            { kubeConfig: "~/.kube/prod" },
+            "kubeConfig",
+            "`kubeConfig` is not an argument of Infrastructure (did you mean `kubeconfig`?)",
+        ],
+        [
+            { helmfile: { concurency: 2 } },
+            "helmfile.concurency",
+            "`helmfile.concurency` is not a helmfile option (did you mean `concurrency`?)",
+        ],
+        [
+            { provisionConfigs: { secretfile: "secret.yaml" } },
+            "provisionConfigs.secretfile",
+            "`provisionConfigs.secretfile` is not an option of provisionConfigs (did you mean `secretFile`?)",
+        ],
+        [{ dryRun: true }, "dryRun", "`dryRun` is not an argument of Infrastructure; known: namespace, "],
+    ])("%j is an error naming the key", (extra, propertyPath, message) => {
+        const err = errorOf(() => resolve(extra));
+        expect(pulumi.InputPropertyError.isInstance(err)).toBe(true);
+        expect(err.propertyPath).toBe(propertyPath);
+        expect(err.message).toContain(message);
+    });
+
+    it("lets the user's own maps through: environment, secret and configKeys take any key", () => {
+        expect(() =>
+            resolve({
+                environment: { stratgy: "x" },
+                provisionConfigs: {
+                    allowChartRelease: true,
+                    secret: { nmespace: "x" },
+                    configKeys: { kubeConfig: "y" },
+                },
+            }),
+        ).not.toThrow();
+    });
+
+    it("names an unknown key of ProvisionConfigs", () => {
+        const err = errorOf(() =>
+            resolveProvisionConfigs({ namespace: "dev", workingDirectory: repo, rcloneConfigfile: "x" } as never, root),
+        );
+        expect(pulumi.InputPropertyError.isInstance(err)).toBe(true);
+        expect(err.message).toContain(
+            "`rcloneConfigfile` is not an argument of ProvisionConfigs (did you mean `rcloneConfigFile`?)",
+        );
+    });
+
+    it("fails a program before it registers anything, as preview and synth run it", async () => {
+        let thrown: unknown;
+        const engine = await runProgram(async () => {
+            const { Infrastructure } = await import("../../sdk");
+            try {
+                new Infrastructure("typo", {
+                    namespace: "dev",
+                    workingDirectory: repo,
+                    phases: { install: { stratgy: "sync" } },
+                } as never);
+            } catch (err) {
+                thrown = err;
+            }
+        });
+        expect((thrown as Error).message).toContain("`phases.install.stratgy` is not an option of a phase");
         expect(engine.resources.filter(r => r.type === "command:local:Command")).toEqual([]);
     });
 });
