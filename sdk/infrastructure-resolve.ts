@@ -2,8 +2,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS } from "./defaults";
 import { unknownInfrastructureKeys } from "./arg-keys";
+import { DEFAULTS } from "./defaults";
 import { ArgProblem, problem, throwIfProblems } from "./errors";
 import { FingerprintError, FingerprintGroup, fingerprintRepository } from "./fingerprint";
 import { hooksFileProblems } from "./hooks-file";
@@ -11,6 +11,7 @@ import { InfrastructureArgs, PhaseOptions, PhasesArgs } from "./infrastructure-a
 import { namespaceProblem, RepositoryLayout, resolveLayout } from "./layout";
 import { PHASE_ORDER, PHASES, PhaseName } from "./phases";
 import { ProvisionConfigsArgs, SOURCE_PAIRS } from "./provision-configs";
+import { missingSecretWarnings, provisionConfigsProblems } from "./provision-configs-checks";
 import { toolsUsedByHooks } from "./script/helpers";
 import { HELMFILE_STRATEGIES, HelmfileStrategy } from "./script/helmfile";
 import { PHASE_LOGGING, PhaseLogging } from "./script/phase-script";
@@ -164,6 +165,7 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
         problems.push(...hooksFileProblems(hooksPath, hooksText));
     }
     const provisionConfigs = resolveProvisionConfigsMode(args.provisionConfigs, layout!, problems);
+    problems.push(...provisionConfigsProblems(provisionConfigs, programDirectory));
     let fingerprint: FingerprintGroup[] = [];
     try {
         fingerprint = fingerprintRepository({
@@ -184,6 +186,12 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
         );
     }
     throwIfProblems("Infrastructure", problems);
+    const provisionConfigsMode =
+        args.provisionConfigs === false
+            ? "off"
+            : provisionConfigs === undefined && provisionConfigsChartRelease(layout!) !== undefined
+              ? "chart"
+              : "component";
     return {
         layout: layout!,
         phases,
@@ -199,7 +207,10 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
         deleteNamespace: args.deleteNamespace ?? DEFAULTS.deleteNamespace,
         protect: args.protect ?? DEFAULTS.protect,
         logging: args.logging ?? DEFAULTS.logging,
-        warnings: layoutWarnings(layout!),
+        warnings: [
+            ...layoutWarnings(layout!),
+            ...missingSecretWarnings(layout!, provisionConfigs, provisionConfigsMode),
+        ],
         fingerprint,
     };
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { resolveInfrastructure } from "../../sdk/infrastructure-resolve";
 import { invocationProblems } from "../../sdk/phase";
 import { resolveProvisionConfigs } from "../../sdk/provision-configs";
-import { copyFixture, errorOf, tempDir } from "../support/fixture";
+import { componentModeRepo, copyFixture, errorOf, tempDir } from "../support/fixture";
 import { runProgram } from "../support/program";
 
 const root = tempDir();
@@ -221,6 +221,87 @@ describe("unknown keys (a typo TypeScript misses in JavaScript, a spread or a ca
         });
         expect((thrown as Error).message).toContain("`phases.install.stratgy` is not an option of a phase");
         expect(engine.resources.filter(r => r.type === "command:local:Command")).toEqual([]);
+    });
+});
+
+describe("the namespace Secret's file moved away", () => {
+    /** The component-mode repository with secret.yaml moved from the repository root to `to`, or deleted. */
+    function withoutSecretYaml(to?: string): string {
+        const moved = componentModeRepo();
+        if (to !== undefined) {
+            fs.renameSync(path.join(moved, "secret.yaml"), path.join(moved, to));
+        } else {
+            fs.rmSync(path.join(moved, "secret.yaml"));
+        }
+        return moved;
+    }
+
+    it("warns when a look-alike file sits where secret.yaml is looked for, saying what happens to the Secret", () => {
+        const moved = withoutSecretYaml("namespaces/dev/secret.yml");
+        const { warnings, provisionConfigs } = resolveInfrastructure(
+            { namespace: "dev", workingDirectory: moved },
+            root,
+        );
+        expect(provisionConfigs?.secretFile).toBeUndefined();
+        expect(warnings).toEqual([
+            `namespace 'dev': ${path.join(moved, "namespaces/dev/secret.yaml")} and ${path.join(moved, "secret.yaml")} ` +
+                "do not exist (kaptain reads the namespace Secret from that name only), " +
+                `but ${path.join(moved, "namespaces/dev/secret.yml")} does. ` +
+                "So no namespace Secret is created: one deployed before is deleted by this update. " +
+                "Put the file back as secret.yaml, or name it with `provisionConfigs.secretFile`",
+        ]);
+    });
+
+    it("warns when the other namespaces' folders hold theirs, and ProvisionConfigs would be left out whole", () => {
+        const moved = withoutSecretYaml("namespaces/prod/secret.yaml");
+        fs.rmSync(path.join(moved, "namespaces/dev/rclone.conf"));
+        fs.rmSync(path.join(moved, "configs/provision-configs/values.yaml"));
+        const { warnings, provisionConfigs } = resolveInfrastructure(
+            { namespace: "dev", workingDirectory: moved },
+            root,
+        );
+        expect(provisionConfigs).toBeUndefined();
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toContain(
+            `while other namespaces have theirs (${path.join(moved, "namespaces/prod/secret.yaml")})`,
+        );
+        expect(warnings[0]).toContain(
+            "a namespace Secret, ConfigMap or rclone-config Secret deployed before is deleted",
+        );
+    });
+
+    it("says nothing without such evidence, with the chart, or with the objects off", () => {
+        const gone = withoutSecretYaml();
+        expect(resolveInfrastructure({ namespace: "dev", workingDirectory: gone }, root).warnings).toEqual([]);
+        const lookAlike = withoutSecretYaml("secrets.yml");
+        expect(
+            resolveInfrastructure({ namespace: "dev", workingDirectory: lookAlike, provisionConfigs: false }, root)
+                .warnings,
+        ).toEqual([]);
+        const chart = copyFixture(path.join(tempDir(), "chart"));
+        fs.renameSync(path.join(chart, "secret.yaml"), path.join(chart, "secret.yml"));
+        expect(resolveInfrastructure({ namespace: "dev", workingDirectory: chart }, root).warnings).toEqual([]);
+    });
+
+    it("makes a missing explicit secretFile an error before any phase is registered", async () => {
+        let thrown: Error | undefined;
+        const engine = await runProgram(async () => {
+            const { Infrastructure } = await import("../../sdk");
+            try {
+                new Infrastructure("geo", {
+                    namespace: "dev",
+                    workingDirectory: componentModeRepo(),
+                    provisionConfigs: { secretFile: "secrets/dev.yaml" },
+                });
+            } catch (err) {
+                thrown = err as Error;
+            }
+        });
+        expect(pulumi.InputPropertyError.isInstance(thrown)).toBe(true);
+        expect(thrown!.message).toContain(
+            '`provisionConfigs.secretFile` names a file that does not exist: "secrets/dev.yaml"',
+        );
+        expect(engine.resources.filter(r => r.type !== "kaptain:index:Infrastructure")).toEqual([]);
     });
 });
 
