@@ -158,7 +158,9 @@ describe("kaptain synth failures leave no partial output", () => {
         const r = synthIn(project, "--stack", "dev");
         expect(r.status).toBe(1);
         expect(r.stderr).toContain('`kaptain:helmfile.concurrency` must be a whole number >= 0, got "four"');
-        expect(r.stderr).toContain("`kaptain:namespce` is not a pulumi-kaptain setting");
+        expect(r.stderr).toContain(
+            "`kaptain:namespce` is not a pulumi-kaptain setting (did you mean `kaptain:namespace`?)",
+        );
         expectNoOutput(project, "dev");
     });
 
