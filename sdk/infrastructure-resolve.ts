@@ -6,6 +6,7 @@ import { unknownInfrastructureKeys } from "./arg-keys";
 import { DEFAULTS } from "./defaults";
 import { ArgProblem, problem, throwIfProblems } from "./errors";
 import { FingerprintError, FingerprintGroup, fingerprintRepository } from "./fingerprint";
+import { helmfileFindings } from "./helmfile-checks";
 import { hooksFileProblems } from "./hooks-file";
 import { InfrastructureArgs, PhaseOptions, PhasesArgs } from "./infrastructure-args";
 import { namespaceProblem, RepositoryLayout, resolveLayout } from "./layout";
@@ -48,6 +49,8 @@ export interface ResolvedInfrastructure {
     readonly logging: PhaseLogging;
     /** Things that deploy, but maybe not as the user meant: logged as Pulumi warnings. */
     readonly warnings: readonly string[];
+    /** What could not be checked, and why: logged as Pulumi info. */
+    readonly notes: readonly string[];
     /** The change-detection fingerprint of the namespace's input files. */
     readonly fingerprint: FingerprintGroup[];
 }
@@ -186,6 +189,7 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
         );
     }
     throwIfProblems("Infrastructure", problems);
+    const helmfile = helmfileFindings(layout!, phases);
     const provisionConfigsMode =
         args.provisionConfigs === false
             ? "off"
@@ -209,8 +213,10 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
         logging: args.logging ?? DEFAULTS.logging,
         warnings: [
             ...layoutWarnings(layout!),
+            ...helmfile.warnings,
             ...missingSecretWarnings(layout!, provisionConfigs, provisionConfigsMode),
         ],
+        notes: helmfile.notes,
         fingerprint,
     };
 }

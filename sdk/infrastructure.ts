@@ -39,6 +39,9 @@ export class Infrastructure extends pulumi.ComponentResource {
         for (const warning of resolved.warnings) {
             void pulumi.log.warn(warning, this);
         }
+        for (const note of resolved.notes) {
+            void pulumi.log.info(note, this);
+        }
         const built = buildInfrastructure(name, this, args, resolved, programDirectory, opts);
 
         this.namespace = pulumi.output(resolved.layout.namespace);

@@ -60,6 +60,31 @@ describe("warnings", () => {
         expect(plan.warnings).toHaveLength(1);
     });
 
+    it("prints a release no phase deploys and a release sent to another namespace, naming the helmfile", () => {
+        const project = exampleProject();
+        const helmfile = path.join(project, "examples/geo-platform/infra/helmfile.yaml.gotmpl");
+        fs.writeFileSync(
+            helmfile,
+            fs
+                .readFileSync(helmfile, "utf8")
+                .replace("    labels:\n      action: install\n", "    labels:\n      action: instal\n")
+                .replace(
+                    "  - name: redis-commander\n",
+                    "  - name: metrics\n    chart: bitnami/metrics\n    namespace: monitoring\n" +
+                        "    labels:\n      action: config\n  - name: redis-commander\n",
+                ),
+        );
+        const run = synth(project);
+        expect(run.stdout).toContain("WARNINGS (2):");
+        expect(run.stdout).toContain(
+            `releases "redis", "redis-commander" in ${helmfile} are deployed by no phase: the labels action=instal`,
+        );
+        expect(run.stdout).toContain(
+            `release "metrics" in ${helmfile} deploys into namespace "monitoring" (written in the release), ` +
+                `not the Infrastructure's namespace "dev"`,
+        );
+    });
+
     it("prints none for the example as it is", () => {
         const project = exampleProject();
         expect(synth(project).stdout).not.toContain("WARNING");
