@@ -4,6 +4,7 @@ import * as path from "node:path";
 import * as zlib from "node:zlib";
 import * as YAML from "yaml";
 import { DEFAULTS } from "./defaults";
+import { describeFileType, NotRegularFileError, openRegularFile, readRegularFile } from "./regular-file";
 
 /**
  * The input fingerprint of one namespace: what helmfile can read for it, summarised as
@@ -25,9 +26,31 @@ export interface FingerprintGroup {
     readonly secret: boolean;
 }
 
+/**
+ * A file a phase reads that may lie outside the repository: the hooks file, helmfile's
+ * `--file`. Its edits must re-run the phases wherever it is.
+ */
+export interface PhaseInput {
+    /** The argument that names it (`hooks`, `helmfile.file`): its group is `@<argument>/…`. */
+    readonly argument: string;
+    /** The file (or helmfile.d folder) the phase reads, absolute. */
+    readonly file: string;
+    /**
+     * The folder the phase also reads from when the file is not in the repository, absolute:
+     * helmfile resolves a state file's values, charts and `bases` against the state file's
+     * folder. Undefined: the file alone (a hooks file is sourced, nothing more).
+     */
+    readonly folder?: string;
+}
+
 export interface FingerprintOptions {
     /** The Helmfile repository, absolute. */
     readonly workingDirectory: string;
+    /**
+     * Files the phases read, counted even when the repository's walk does not reach them
+     * (outside it, in another namespace's folder, excluded).
+     */
+    readonly phaseInputs?: readonly PhaseInput[];
     /** The namespace; other namespaces' folders under `namespaces/` are not inputs. */
     readonly namespace: string;
     /** Relative paths (files or folders) to leave out, on top of {@link DEFAULT_EXCLUDES}. */
@@ -68,9 +91,13 @@ export const PROJECT_FILES: readonly RegExp[] = [
 /** A folder holding this file is `kaptain synth`'s output: never an input. */
 export const SYNTH_OUTPUT_MARKER = ".kaptain-synth-output";
 
-/** A problem with the repository's files: a dangling symlink, a loop. Names the path. */
+/** A problem with the repository's files: a dangling symlink, a loop, a FIFO. Names the path. */
 export class FingerprintError extends Error {
-    constructor(message: string) {
+    constructor(
+        message: string,
+        /** The phase input whose files it concerns (`hooks`, `helmfile.file`); undefined: the repository's. */
+        readonly input?: PhaseInput,
+    ) {
         super(message);
         this.name = "FingerprintError";
     }
@@ -84,24 +111,72 @@ const CHUNK_BYTES = 1024 * 1024;
 const MAX_ARCHIVE_BYTES = 64 * 1024 * 1024;
 
 interface FileEntry {
+    /** Relative path with `/` separators; under `@<argument>/` for a phase input outside the walk. */
     readonly rel: string;
     readonly abs: string;
+    /** The phase input it belongs to, when the repository's walk did not reach that. */
+    readonly input?: PhaseInput;
 }
 
 /**
  * Lists the input files of a namespace, sorted by relative path. Symlinks count as what
  * they point to, files and folders alike (a config shared from elsewhere, a namespace
- * folder that is a link): an edit to the target is an edit. A dangling link or a loop
- * throws a {@link FingerprintError} naming the link.
+ * folder that is a link): an edit to the target is an edit. A dangling link, a loop, or
+ * anything that is not a regular file or folder (a FIFO, a socket, a device: helmfile
+ * would hang or fail reading it, and it has no content to digest) throws a
+ * {@link FingerprintError} naming it.
+ *
+ * A phase input (the hooks file, helmfile's `--file`) that the walk does not reach counts
+ * too, under `@<argument>/`: the file alone, or every file of its folder (the repository
+ * itself left out, it is walked already).
  *
  * Synchronous on purpose: the fingerprint's keys must be known when the Command is
  * constructed, so that each key's secrecy stays its own (an async map would be one
  * Output, secret as a whole as soon as one value is).
  */
 export function listInputFiles(options: FingerprintOptions): FileEntry[] {
+    const repository = fs.realpathSync(options.workingDirectory);
+    const files = walkTree(options.workingDirectory, "", options);
+    for (const input of options.phaseInputs ?? []) {
+        if (reached(input.file, options.workingDirectory, files)) {
+            continue;
+        }
+        if (input.folder === undefined) {
+            files.push({ rel: `${inputLabel(input)}/${path.basename(input.file)}`, abs: input.file, input });
+            continue;
+        }
+        try {
+            files.push(...walkTree(input.folder, inputLabel(input), options, repository).map(f => ({ ...f, input })));
+        } catch (err) {
+            throw err instanceof FingerprintError ? new FingerprintError(err.message, input) : err;
+        }
+    }
+    return files.sort((a, b) => compare(a.rel, b.rel));
+}
+
+/** Where a phase input's files are listed: `@hooks`, `@helmfile.file`. */
+function inputLabel(input: PhaseInput): string {
+    return `@${input.argument}`;
+}
+
+/** Whether the repository's walk listed `file` (or, for a folder, something in it). */
+function reached(file: string, workingDirectory: string, files: readonly FileEntry[]): boolean {
+    const rel = path.relative(workingDirectory, file).split(path.sep).join("/");
+    if (rel === "" || rel === ".." || rel.startsWith("../") || path.isAbsolute(rel)) {
+        return false;
+    }
+    return files.some(f => f.rel === rel || f.rel.startsWith(`${rel}/`));
+}
+
+/**
+ * The files below `root`, relative paths starting with `rootRel`; `skip` is a folder (by
+ * real path) left out, the repository when walking a phase input's folder.
+ */
+function walkTree(root: string, rootRel: string, options: FingerprintOptions, skip?: string): FileEntry[] {
     const excludedNames = new Set(DEFAULT_EXCLUDES);
     const excludedPaths = new Set((options.exclude ?? []).map(normaliseRel));
     const files: FileEntry[] = [];
+    const join = (dir: string, name: string) => (dir === "" ? name : `${dir}/${name}`);
 
     const walk = (
         absDir: string,
@@ -109,18 +184,23 @@ export function listInputFiles(options: FingerprintOptions): FileEntry[] {
         ancestors: ReadonlySet<string>,
         derivedArchive: (name: string) => boolean = () => false,
     ): void => {
-        const entries = fs.readdirSync(absDir, { withFileTypes: true });
-        if (relDir !== "" && entries.some(e => e.name === SYNTH_OUTPUT_MARKER)) {
+        let entries: fs.Dirent[];
+        try {
+            entries = fs.readdirSync(absDir, { withFileTypes: true });
+        } catch (err) {
+            throw new FingerprintError(`${relDir || "."} cannot be listed (${(err as NodeJS.ErrnoException).code})`);
+        }
+        if (relDir !== rootRel && entries.some(e => e.name === SYNTH_OUTPUT_MARKER)) {
             return;
         }
         const chart = entries.some(e => e.name === "Chart.yaml");
         const owned = chart ? helmOwnedArchives(absDir) : undefined;
         for (const entry of entries) {
-            const rel = relDir === "" ? entry.name : `${relDir}/${entry.name}`;
+            const rel = join(relDir, entry.name);
             if (
                 excludedPaths.has(rel) ||
                 excludedNames.has(entry.name) ||
-                (relDir === "" && PROJECT_FILES.some(p => p.test(entry.name))) ||
+                (relDir === rootRel && PROJECT_FILES.some(p => p.test(entry.name))) ||
                 (chart && HELM_TEMPORARY.test(entry.name)) ||
                 derivedArchive(entry.name)
             ) {
@@ -142,14 +222,27 @@ export function listInputFiles(options: FingerprintOptions): FileEntry[] {
                 if (ancestors.has(real)) {
                     throw new FingerprintError(`${rel} is a symlink loop: it leads back to ${real}, which contains it`);
                 }
+                if (real === skip) {
+                    continue;
+                }
                 walk(abs, rel, new Set([...ancestors, real]), entry.name === "charts" ? owned : undefined);
             } else if (kind === "file") {
                 files.push({ rel, abs });
+            } else {
+                throw new FingerprintError(notRegular(rel, fs.statSync(abs)));
             }
         }
     };
-    walk(options.workingDirectory, "", new Set([fs.realpathSync(options.workingDirectory)]));
-    return files.sort((a, b) => compare(a.rel, b.rel));
+    walk(root, rootRel, new Set([fs.realpathSync(root)]));
+    return files;
+}
+
+/** Why a FIFO, socket or device in the repository is an error, not a silent skip. */
+function notRegular(rel: string, stat: fs.Stats): string {
+    return (
+        `${rel} is ${describeFileType(stat)}, not a regular file or folder: helmfile would hang or fail ` +
+        "if it read it, and it has no content to digest. Remove it or leave it out"
+    );
 }
 
 /**
@@ -173,7 +266,8 @@ const HELM_TEMPORARY = /^tmpcharts(-?\d+)?$/;
 function helmOwnedArchives(chartDir: string): ((name: string) => boolean) | undefined {
     const read = (file: string): Record<string, unknown> | undefined => {
         try {
-            return YAML.parse(fs.readFileSync(path.join(chartDir, file), "utf8")) as Record<string, unknown>;
+            // A FIFO here is reported by the walk; never block on it.
+            return YAML.parse(readRegularFile(path.join(chartDir, file), "utf8")) as Record<string, unknown>;
         } catch {
             return undefined; // unreadable: its archives stay inputs, the safe side
         }
@@ -223,7 +317,7 @@ export function fingerprintRepository(options: FingerprintOptions): FingerprintG
         const groups = new Map<string, { hash: ReturnType<typeof createHash>; files: number; secret: boolean }>();
         files.forEach((file, i) => {
             const secret = secretNames.has(path.posix.basename(file.rel));
-            const key = secret ? file.rel : groupOf(file.rel, depth);
+            const key = secret ? file.rel : labelledGroupOf(file, depth);
             let group = groups.get(key);
             if (group === undefined) {
                 group = { hash: createHash("sha256"), files: 0, secret };
@@ -246,6 +340,15 @@ export function groupOf(rel: string, depth: number): string {
     const prefix = parts[0] === "namespaces" && parts.length > 2 ? parts.splice(0, 2) : [];
     const kept = parts.length <= depth ? parts : parts.slice(0, depth);
     return [...prefix, ...kept].join("/");
+}
+
+/** The group of a file: a phase input's below its `@<argument>`, grouped like the repository's. */
+function labelledGroupOf(file: FileEntry, depth: number): string {
+    if (file.input === undefined) {
+        return groupOf(file.rel, depth);
+    }
+    const label = inputLabel(file.input);
+    return `${label}/${groupOf(file.rel.slice(label.length + 1), depth)}`;
 }
 
 /** The environment variable that carries a group's digest into the Command's inputs. */
@@ -299,7 +402,7 @@ export function archiveDigest(file: string): string | undefined {
     let data: Buffer;
     try {
         // Bounded: a small archive can unpack to gigabytes.
-        data = zlib.gunzipSync(fs.readFileSync(file), { maxOutputLength: MAX_ARCHIVE_BYTES });
+        data = zlib.gunzipSync(readRegularFile(file), { maxOutputLength: MAX_ARCHIVE_BYTES });
     } catch {
         return undefined;
     }
@@ -355,6 +458,21 @@ function paxPath(records: Buffer): string | undefined {
 
 /** Streams the file (a link's target) through sha256 in fixed chunks: memory stays flat whatever the size. */
 function digestFile(file: FileEntry, buffer: Buffer): string {
+    try {
+        return digestRegularFile(file, buffer);
+    } catch (err) {
+        if (err instanceof NotRegularFileError) {
+            throw new FingerprintError(notRegular(file.rel, fs.statSync(file.abs)), file.input);
+        }
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== undefined) {
+            throw new FingerprintError(`${file.rel} cannot be read (${code})`, file.input);
+        }
+        throw err;
+    }
+}
+
+function digestRegularFile(file: FileEntry, buffer: Buffer): string {
     const hash = createHash("sha256");
     // Chart archives are small; a large one is hashed by its bytes, in chunks like any file.
     if (file.rel.endsWith(".tgz") && fs.statSync(file.abs).size <= MAX_ARCHIVE_BYTES) {
@@ -364,10 +482,10 @@ function digestFile(file: FileEntry, buffer: Buffer): string {
         }
     }
     if (HELM_LOCK_FILES.has(path.posix.basename(file.rel))) {
-        hash.update(fs.readFileSync(file.abs, "utf8").replace(/^generated:.*$/m, ""));
+        hash.update(readRegularFile(file.abs, "utf8").replace(/^generated:.*$/m, ""));
         return hash.digest("hex");
     }
-    const fd = fs.openSync(file.abs, "r");
+    const fd = openRegularFile(file.abs);
     try {
         let read: number;
         while ((read = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0) {

@@ -1,5 +1,23 @@
 import { spawnSync } from "node:child_process";
 import { ArgProblem, problem } from "./errors";
+import { readRegularFile } from "./regular-file";
+
+/**
+ * Reads the hooks file and checks it (see {@link hooksFileProblems}). A FIFO or device in
+ * its place is a problem naming it, never a read that blocks; so is a file that cannot be
+ * read.
+ */
+export function readHooksFile(file: string): { text: string; problems: ArgProblem[] } {
+    let text: string;
+    try {
+        text = readRegularFile(file, "utf8");
+    } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const why = code !== undefined ? `${file} cannot be read (${code})` : (err as Error).message;
+        return { text: "", problems: [problem("hooks", why)] };
+    }
+    return { text, problems: hooksFileProblems(file, text) };
+}
 
 /**
  * What would make a hooks file fail, or worse pass, only at deploy time, found before

@@ -7,15 +7,24 @@ import { DEFAULTS } from "./defaults";
 import { ArgProblem, problem, throwIfProblems } from "./errors";
 import { FingerprintError, FingerprintGroup, fingerprintRepository } from "./fingerprint";
 import { helmfileFindings } from "./helmfile-checks";
-import { hooksFileProblems } from "./hooks-file";
+import { readHooksFile } from "./hooks-file";
 import { InfrastructureArgs, PhaseOptions, PhasesArgs } from "./infrastructure-args";
-import { namespaceProblem, RepositoryLayout, resolveLayout } from "./layout";
+import {
+    DEFAULT_HELMFILES,
+    includesRoot,
+    namespaceProblem,
+    phaseInputsOf,
+    RepositoryLayout,
+    resolveLayout,
+    runHelmfile,
+} from "./layout";
 import { PHASE_ORDER, PHASES, PhaseName } from "./phases";
 import { ProvisionConfigsArgs, SOURCE_PAIRS } from "./provision-configs";
 import { missingSecretWarnings, provisionConfigsProblems } from "./provision-configs-checks";
 import { toolsUsedByHooks } from "./script/helpers";
 import { HELMFILE_STRATEGIES, HelmfileStrategy } from "./script/helmfile";
 import { PHASE_LOGGING, PhaseLogging } from "./script/phase-script";
+import { readRegularFile } from "./regular-file";
 import { parseValues } from "./values";
 
 /** One enabled phase, every default applied. */
@@ -163,10 +172,8 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
 
     const hooksPath =
         layout!.hooksFile !== undefined ? path.join(layout!.namespaceDirectory, layout!.hooksFile) : undefined;
-    const hooksText = hooksPath !== undefined ? fs.readFileSync(hooksPath, "utf8") : "";
-    if (hooksPath !== undefined) {
-        problems.push(...hooksFileProblems(hooksPath, hooksText));
-    }
+    const hooks = hooksPath !== undefined ? readHooksFile(hooksPath) : { text: "", problems: [] };
+    problems.push(...hooks.problems);
     const provisionConfigs = resolveProvisionConfigsMode(args.provisionConfigs, layout!, problems);
     problems.push(...provisionConfigsProblems(provisionConfigs, programDirectory));
     let fingerprint: FingerprintGroup[] = [];
@@ -175,16 +182,20 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
             workingDirectory: layout!.workingDirectory,
             namespace: layout!.namespace,
             exclude: args.fingerprintExclude,
+            phaseInputs: phaseInputsOf(layout!),
         });
     } catch (err) {
         if (!(err instanceof FingerprintError)) {
             throw err;
         }
+        const where =
+            err.input === undefined
+                ? `in ${layout!.workingDirectory}; \`fingerprintExclude\` can leave a path out`
+                : `in ${err.input.folder ?? err.input.file}, read by the phases`;
         problems.push(
             problem(
-                "workingDirectory",
-                `cannot be read for change detection: ${err.message} ` +
-                    `(in ${layout!.workingDirectory}; \`fingerprintExclude\` can leave a path out)`,
+                err.input?.argument ?? "workingDirectory",
+                `cannot be read for change detection: ${err.message} (${where})`,
             ),
         );
     }
@@ -199,7 +210,7 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
     return {
         layout: layout!,
         phases,
-        hookTools: toolsUsedByHooks(hooksText),
+        hookTools: toolsUsedByHooks(hooks.text),
         provisionConfigs,
         helmfile: {
             binary: helmfileArgs.binary ?? DEFAULTS.helmfile.binary,
@@ -273,24 +284,26 @@ export function detectProvisionConfigs(layout: RepositoryLayout): Partial<Provis
 
 function hasConfigKeys(file: string): boolean {
     try {
-        return "configKeys" in parseValues(fs.readFileSync(file, "utf8"), file);
+        return "configKeys" in parseValues(readRegularFile(file, "utf8"), file);
     } catch {
         return true; // let ProvisionConfigs report the file's error with its line
     }
 }
 
-/** The helmfile that declares a `provision-configs` release, if any. */
+/**
+ * The helmfile that declares a `provision-configs` release, if any: read from the helmfile
+ * the phases run and, for a namespace helmfile, the repository root's one it commonly
+ * includes; never from a default helmfile helmfile itself does not read.
+ */
 export function provisionConfigsChartRelease(layout: RepositoryLayout): string | undefined {
-    const candidates = [
-        ...(layout.helmfileFile !== undefined ? [path.resolve(layout.namespaceDirectory, layout.helmfileFile)] : []),
-        path.join(layout.namespaceDirectory, "helmfile.yaml"),
-        path.join(layout.namespaceDirectory, "helmfile.yaml.gotmpl"),
-        path.join(layout.workingDirectory, "helmfile.yaml"),
-        path.join(layout.workingDirectory, "helmfile.yaml.gotmpl"),
-    ];
+    const run = runHelmfile(layout);
+    const root = includesRoot(layout)
+        ? DEFAULT_HELMFILES.map(f => path.join(layout.workingDirectory, f)).find(f => fs.existsSync(f))
+        : undefined;
+    const candidates = [run, root].filter((f): f is string => f !== undefined);
     const release = /^\s*-?\s*name:\s*["']?provision-configs["']?\s*(#.*)?$/m;
     return candidates.find(
-        f => fs.existsSync(f) && fs.statSync(f).isFile() && release.test(fs.readFileSync(f, "utf8")),
+        f => fs.existsSync(f) && fs.statSync(f).isFile() && release.test(readRegularFile(f, "utf8")),
     );
 }
 

@@ -1,9 +1,9 @@
-import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { isOfflinePlan } from "./offline";
+import { NotRegularFileError, notRegularFileProblem, readRegularFile } from "./regular-file";
 
 /**
  * The `kubeconfig` argument is either the kubeconfig's content (for example a cluster
@@ -21,7 +21,15 @@ export function isKubeconfigContent(value: string): boolean {
  * relative so that two clones of the repository give the same inputs.
  */
 export function kubeconfigForScript(value: string, programDirectory: string, namespaceDirectory: string): string {
-    if (isKubeconfigContent(value) || path.isAbsolute(value) || value.startsWith("~")) {
+    if (isKubeconfigContent(value)) {
+        return value;
+    }
+    // helmfile and kubectl would hang reading a FIFO: say so now, not at deploy time.
+    const problem = notRegularFileProblem(kubeconfigFile(value, programDirectory));
+    if (problem !== undefined) {
+        throw new Error(`\`kubeconfig\`: ${problem}`);
+    }
+    if (path.isAbsolute(value) || value.startsWith("~")) {
         return value;
     }
     return path.relative(namespaceDirectory, path.resolve(programDirectory, value)) || ".";
@@ -36,12 +44,13 @@ export function readKubeconfig(value: string, programDirectory: string): string 
     if (isKubeconfigContent(value)) {
         return value;
     }
-    const file = value.startsWith("~/")
-        ? path.join(os.homedir(), value.slice(2))
-        : path.resolve(programDirectory, value);
+    const file = kubeconfigFile(value, programDirectory);
     try {
-        return fs.readFileSync(file, "utf8");
+        return readRegularFile(file, "utf8");
     } catch (err) {
+        if (err instanceof NotRegularFileError) {
+            throw new Error(`\`kubeconfig\`: ${err.message}`, { cause: err });
+        }
         // Something long or with spaces is more likely content than a path: never print it.
         const shown = value.length <= 200 && !/\s/.test(value) ? file : "(the value is not shown: it may be content)";
         throw new Error(
@@ -50,6 +59,11 @@ export function readKubeconfig(value: string, programDirectory: string): string 
             { cause: err },
         );
     }
+}
+
+/** The file a kubeconfig path names: `~/` from the home directory, relative from the program's directory. */
+function kubeconfigFile(value: string, programDirectory: string): string {
+    return value.startsWith("~/") ? path.join(os.homedir(), value.slice(2)) : path.resolve(programDirectory, value);
 }
 
 /** The kubeconfig an offline plan uses when the real one cannot be read. */

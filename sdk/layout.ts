@@ -1,6 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ArgProblem, problem } from "./errors";
+import type { PhaseInput } from "./fingerprint";
+import { describeFileType, notRegularReason } from "./regular-file";
 
 /** A Kubernetes namespace name: an RFC 1123 label. */
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -79,7 +81,13 @@ export function locateFile(
     options: { readonly directoryAllowed?: boolean } = {},
 ): string | undefined {
     const found = findInRepository(where, file);
-    if (found === undefined || (!options.directoryAllowed && !fs.statSync(found).isFile())) {
+    const stat = found !== undefined ? fs.statSync(found) : undefined;
+    if (stat !== undefined && !stat.isFile() && !stat.isDirectory()) {
+        // A FIFO or a device: reading it would block, here or in helmfile.
+        problems.push(problem(argument, `names ${found}, which ${notRegularReason(describeFileType(stat))}`));
+        return undefined;
+    }
+    if (stat === undefined || (stat.isDirectory() && !options.directoryAllowed)) {
         problems.push(
             problem(
                 argument,
@@ -132,15 +140,31 @@ export function resolveLayout(options: LayoutOptions): { layout?: RepositoryLayo
         hooksFile = found !== undefined ? relativeFrom(namespaceDirectory, found) : undefined;
     }
 
+    // Every folder whose default helmfile is read, by helmfile's lookup or by the
+    // provision-configs mode detection, must hold one: helmfile refuses a folder with two.
+    const defaultIn = (dir: string, lookup: boolean): string | undefined => {
+        const found = DEFAULT_HELMFILES.filter(f => fs.existsSync(path.join(dir, f)));
+        if (found.length > 1) {
+            problems.push(ambiguousHelmfiles(dir, found, lookup));
+        }
+        return found.length > 0 ? path.join(dir, found[0]) : undefined;
+    };
     let helmfileFile: string | undefined;
     if (options.helmfileFile !== undefined) {
         // A helmfile.d folder is a valid --file.
         const found = locateFile("helmfile.file", options.helmfileFile, where, problems, { directoryAllowed: true });
         helmfileFile = found !== undefined ? relativeFrom(namespaceDirectory, found) : undefined;
-    } else if (!DEFAULT_HELMFILES.some(f => fs.existsSync(path.join(namespaceDirectory, f)))) {
+        if (found !== undefined && includesRoot({ namespaceDirectory, workingDirectory, helmfileFile })) {
+            defaultIn(workingDirectory, false);
+        }
+    } else if (defaultIn(namespaceDirectory, true) !== undefined) {
+        if (namespaceDirectory !== workingDirectory) {
+            defaultIn(workingDirectory, false);
+        }
+    } else {
         // kaptain runs helmfile in the namespace directory; a namespace folder that only
         // holds overrides uses the repository's top-level helmfile.
-        const top = DEFAULT_HELMFILES.map(f => path.join(workingDirectory, f)).find(f => fs.existsSync(f));
+        const top = defaultIn(workingDirectory, true);
         if (top === undefined) {
             problems.push(
                 problem(
@@ -168,6 +192,71 @@ export function resolveLayout(options: LayoutOptions): { layout?: RepositoryLayo
             helmfileFile,
         },
     };
+}
+
+/**
+ * A folder with two default helmfiles, which helmfile's lookup refuses (v1.8: "both
+ * helmfile.yaml and helmfile.yaml.gotmpl exist. Please remove one of them"; helmfile.d with
+ * either is a "configuration conflict"). Where the phases run helmfile's lookup, they would
+ * fail at deploy time; where only the provision-configs mode detection reads the folder
+ * (the root a namespace helmfile includes), it could read the file helmfile does not.
+ */
+function ambiguousHelmfiles(dir: string, found: readonly string[], lookup: boolean): ArgProblem {
+    const holds = `${dir} holds ${found.join(" and ")}`;
+    return lookup
+        ? problem(
+              "helmfile.file",
+              `is not set, and ${holds}: helmfile refuses to choose between them. ` +
+                  "Remove all but one, or set `helmfile.file` to the one to run",
+          )
+        : problem(
+              "workingDirectory",
+              `is the repository root, and ${holds}: helmfile refuses a folder with both, and the ` +
+                  "provision-configs mode, read from the root helmfile a namespace helmfile includes, " +
+                  "cannot tell which one that is. Remove all but one",
+          );
+}
+
+/**
+ * Whether the repository root's default helmfile counts for the provision-configs mode:
+ * a namespace's own helmfile commonly includes it (`helmfiles:`, `bases:`). Not when the
+ * phases run the root's folder themselves: there only the file helmfile reads counts.
+ */
+export function includesRoot(
+    layout: Pick<RepositoryLayout, "namespaceDirectory" | "workingDirectory" | "helmfileFile">,
+): boolean {
+    if (layout.namespaceDirectory === layout.workingDirectory) {
+        return false;
+    }
+    return (
+        layout.helmfileFile === undefined ||
+        path.dirname(path.resolve(layout.namespaceDirectory, layout.helmfileFile)) !== layout.workingDirectory
+    );
+}
+
+/** The helmfile the phases run: the `--file`, or the one helmfile's lookup finds in the namespace folder. */
+export function runHelmfile(layout: RepositoryLayout): string | undefined {
+    if (layout.helmfileFile !== undefined) {
+        return path.resolve(layout.namespaceDirectory, layout.helmfileFile);
+    }
+    return DEFAULT_HELMFILES.map(f => path.join(layout.namespaceDirectory, f)).find(f => fs.existsSync(f));
+}
+
+/**
+ * The files the phases read that the repository's walk may not reach: the hooks file,
+ * sourced alone, and helmfile's `--file` with the folder it resolves its paths against.
+ * Counted in the fingerprint wherever they are (see {@link PhaseInput}).
+ */
+export function phaseInputsOf(layout: RepositoryLayout): PhaseInput[] {
+    const inputs: PhaseInput[] = [];
+    if (layout.hooksFile !== undefined) {
+        inputs.push({ argument: "hooks", file: path.resolve(layout.namespaceDirectory, layout.hooksFile) });
+    }
+    if (layout.helmfileFile !== undefined) {
+        const file = path.resolve(layout.namespaceDirectory, layout.helmfileFile);
+        inputs.push({ argument: "helmfile.file", file, folder: path.dirname(file) });
+    }
+    return inputs;
 }
 
 function isDirectory(p: string): boolean {

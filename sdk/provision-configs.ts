@@ -1,4 +1,3 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -6,6 +5,7 @@ import { unknownProvisionConfigsKeys } from "./arg-keys";
 import { DEFAULTS } from "./defaults";
 import { ArgProblem, problem, throwIfProblems } from "./errors";
 import { locateFile, namespaceDirectoryOf, namespaceProblem } from "./layout";
+import { readRegularFile } from "./regular-file";
 import { describe, isMapping, readValuesFile, renderData, Values, ValuesFileError } from "./values";
 
 /** A map of values given in the program, for example a stack's secret config object. */
@@ -91,6 +91,17 @@ function readValues(arg: string, file: string, problems: ArgProblem[]): Values |
             return undefined;
         }
         throw err;
+    }
+}
+
+/** A file's text, or a problem naming the argument and the file (never its content). */
+function readFileArgument(arg: string, file: string, problems: ArgProblem[]): string | undefined {
+    try {
+        return readRegularFile(file, "utf8");
+    } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        problems.push(problem(arg, code !== undefined ? `${file} cannot be read (${code})` : (err as Error).message));
+        return undefined;
     }
 }
 
@@ -210,8 +221,9 @@ export function resolveProvisionConfigs(
     let rcloneConfig: pulumi.Input<string> | undefined;
     if (args.rcloneConfigFile !== undefined) {
         const file = locateFile("rcloneConfigFile", args.rcloneConfigFile, dirs, problems);
-        if (file !== undefined) {
-            rcloneConfig = pulumi.secret(rcloneConfigText(fs.readFileSync(file, "utf8")));
+        const text = file !== undefined ? readFileArgument("rcloneConfigFile", file, problems) : undefined;
+        if (text !== undefined) {
+            rcloneConfig = pulumi.secret(rcloneConfigText(text));
         }
     } else if (args.rcloneConfig !== undefined) {
         rcloneConfig = pulumi.secret(pulumi.output(args.rcloneConfig).apply(rcloneConfigText));

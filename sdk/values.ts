@@ -1,5 +1,5 @@
-import * as fs from "node:fs";
 import * as YAML from "yaml";
+import { NotRegularFileError, notRegularReason, readRegularFile } from "./regular-file";
 
 /**
  * Values as Helm sees them. Helm reads values files as YAML 1.1 (`yes` is a boolean)
@@ -24,8 +24,11 @@ export class ValuesFileError extends Error {
 export function readValuesFile(file: string): Values {
     let text: string;
     try {
-        text = fs.readFileSync(file, "utf8");
+        text = readRegularFile(file, "utf8");
     } catch (err) {
+        if (err instanceof NotRegularFileError) {
+            throw new ValuesFileError(file, notRegularReason(err.kind));
+        }
         throw new ValuesFileError(file, `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
     }
     if (/\.gotmpl$/.test(file) && text.includes("{{")) {
