@@ -1,5 +1,6 @@
 import { formatReleaseChanges } from "../live-diff";
 import { commandScripts } from "../script/phase-script";
+import { changedSecrets } from "./secret-digest";
 import { Plan, PlannedPhase, PlanResource, SynthResult } from "./synth";
 
 /** A readable summary of a synth: the resource tree, the phases in order, what changed. */
@@ -151,12 +152,10 @@ export function changes(previous: Plan | undefined, plan: Plan): string[] {
             continue;
         }
         const changed = changedPaths(old.inputs, r.inputs);
-        // Said, never shown: a digest present on both sides that differs.
-        const secretChanged =
-            old.secretsDigest !== undefined && r.secretsDigest !== undefined && old.secretsDigest !== r.secretsDigest;
-        if (changed.length > 0 || secretChanged) {
-            const what = [...changed, ...(secretChanged ? ["a secret value (not shown)"] : [])];
-            out.push(`  ~ ${r.type} ${r.name}: ${what.join(", ")}`);
+        // Said, never shown: a secret whose digest differs, named by where it is.
+        const secrets = changedSecrets(old.secretDigests, r.secretDigests).map(at => `${at} (secret, not shown)`);
+        if (changed.length > 0 || secrets.length > 0) {
+            out.push(`  ~ ${r.type} ${r.name}: ${[...changed, ...secrets].join(", ")}`);
         }
     }
     for (const [urn, r] of before) {

@@ -6,27 +6,42 @@ import { SECRET_MARKER } from "./engine";
 
 /**
  * synth must say *that* a secret input changed (a password edited in secret.yaml re-runs
- * the phases), never how. plan.json holds a keyed digest of a resource's secret values:
- * an HMAC with a key that lives outside the plan, in this user's cache folder (mode 600),
- * so that a plan that is shared or committed cannot be used to guess a short password.
- * A plan made with another machine's key only compares as "changed".
+ * the phases), and where, never how. plan.json holds a keyed digest of each secret input,
+ * by its path (`environment.KAPTAIN_INPUT_configs_redis`): an HMAC with a key that lives
+ * outside the plan, in this user's cache folder (mode 600), so that a plan that is shared
+ * or committed cannot be used to guess a short password, nor a file's content from its
+ * fingerprint. A plan made with another machine's key compares as "changed" throughout.
  */
-export function secretsDigest(inputs: unknown, redacted: unknown, key: Buffer): string | undefined {
-    const secrets: string[] = [];
+export function secretDigests(inputs: unknown, redacted: unknown, key: Buffer): Record<string, string> | undefined {
+    const digests: Record<string, string> = {};
     const walk = (value: unknown, marker: unknown, at: string): void => {
         if (marker === SECRET_MARKER) {
-            secrets.push(`${at}\0${JSON.stringify(value)}`);
+            digests[at] = createHmac("sha256", key)
+                .update(`${at}\0${JSON.stringify(value)}`)
+                .digest("hex")
+                .slice(0, 32);
         } else if (typeof marker === "object" && marker !== null && typeof value === "object" && value !== null) {
             for (const k of Object.keys(marker).sort()) {
-                walk((value as Record<string, unknown>)[k], (marker as Record<string, unknown>)[k], `${at}/${k}`);
+                const next = at === "" ? k : `${at}.${k}`;
+                walk((value as Record<string, unknown>)[k], (marker as Record<string, unknown>)[k], next);
             }
         }
     };
     walk(inputs, redacted, "");
-    if (secrets.length === 0) {
-        return undefined;
+    return Object.keys(digests).length > 0 ? digests : undefined;
+}
+
+/** The secret inputs whose value differs between two plans of a resource, by path; only those digested on both sides. */
+export function changedSecrets(
+    before: Readonly<Record<string, string>> | undefined,
+    after: Readonly<Record<string, string>> | undefined,
+): string[] {
+    if (before === undefined || after === undefined) {
+        return [];
     }
-    return createHmac("sha256", key).update(secrets.join("\n")).digest("hex").slice(0, 32);
+    return Object.keys(after)
+        .filter(at => before[at] !== undefined && before[at] !== after[at])
+        .sort();
 }
 
 /** Where this user's key lives: `$XDG_CACHE_HOME/pulumi-kaptain/`, else `~/.cache/pulumi-kaptain/`. */

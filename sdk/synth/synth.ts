@@ -4,7 +4,7 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { SYNTH_OUTPUT_MARKER } from "../fingerprint";
 import { planOffline } from "../offline";
-import { secretsDigest, secretsDigestKey, secretsDigestKeyFile } from "./secret-digest";
+import { secretDigests, secretsDigestKey, secretsDigestKeyFile } from "./secret-digest";
 import { parseHelmfileDiff, ReleaseChange } from "../live-diff";
 import { commandScripts, SCRIPT_VARIABLES } from "../script/phase-script";
 import { shQuote } from "../script/quote";
@@ -18,8 +18,8 @@ export interface PlanResource {
     readonly name: string;
     readonly parent?: string;
     readonly dependencies: readonly string[];
-    /** A keyed digest of its secret inputs: tells that one changed, never what it is (see secret-digest.ts). */
-    readonly secretsDigest?: string;
+    /** A keyed digest of each secret input, by path: tells which changed, never what it is (see secret-digest.ts). */
+    readonly secretDigests?: Readonly<Record<string, string>>;
     /** The provider reference it was registered with; undefined for the default provider. */
     readonly provider?: string;
     /** Pulumi refuses to delete it. */
@@ -52,7 +52,7 @@ export interface LiveDiff {
     readonly infrastructure: string;
     readonly phase: string;
     readonly changes: readonly ReleaseChange[];
-    /** The phase's inputs are as at the previous synth (secret digests aside): what differs is drift. */
+    /** The phase's inputs, secret ones by their digests, are as at the previous synth: what differs is drift. */
     readonly drift: boolean;
 }
 
@@ -154,7 +154,7 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
             ...(r.protect ? { protect: true } : {}),
             ...(r.retainOnDelete ? { retainOnDelete: true } : {}),
             inputs: r.redactedInputs,
-            ...withSecretsDigest(key && secretsDigest(r.inputs, r.redactedInputs, key)),
+            ...withSecretDigests(key && secretDigests(r.inputs, r.redactedInputs, key)),
         })),
         warnings,
     };
@@ -207,7 +207,7 @@ function liveDiffs(
             );
         }
         const before = previous?.resources.find(r => r.urn === p.command.urn);
-        const unchanged = before !== undefined && JSON.stringify(before.inputs) === JSON.stringify(p.command.inputs);
+        const unchanged = before !== undefined && sameInputs(before, p.command);
         const changes = parseHelmfileDiff(run.stdout);
         return {
             infrastructure: p.infrastructure,
@@ -217,6 +217,20 @@ function liveDiffs(
             output: run.stdout,
         };
     });
+}
+
+/**
+ * Whether a resource's inputs are as in the previous plan, secret ones compared by their
+ * digests (the input fingerprint is secret). Never when secrets could not be digested.
+ */
+function sameInputs(before: PlanResource, after: PlanResource): boolean {
+    const comparable =
+        after.secretDigests !== undefined || !JSON.stringify(after.inputs).includes(`"${SECRET_MARKER}"`);
+    return (
+        comparable &&
+        JSON.stringify(before.inputs) === JSON.stringify(after.inputs) &&
+        JSON.stringify(before.secretDigests) === JSON.stringify(after.secretDigests)
+    );
 }
 
 function describeError(err: unknown): string {
@@ -253,8 +267,8 @@ function registerTypeScript(main: string): void {
     }
 }
 
-function withSecretsDigest(digest: string | undefined): { secretsDigest?: string } {
-    return digest !== undefined ? { secretsDigest: digest } : {};
+function withSecretDigests(digests: Record<string, string> | undefined): { secretDigests?: Record<string, string> } {
+    return digests !== undefined ? { secretDigests: digests } : {};
 }
 
 /** The phases of every Infrastructure, in registration (deploy) order. */

@@ -109,10 +109,12 @@ describe("kaptain synth on the example", () => {
         const again = synthIn(project, "--stack", "dev");
         expect(again.status).toBe(0);
         for (const name of ["geo-config", "geo-install"]) {
-            expect(again.stdout).toContain(`~ command:local:Command ${name}: a secret value (not shown)`);
+            expect(again.stdout).toContain(
+                `~ command:local:Command ${name}: environment.KAPTAIN_INPUT_secret_yaml (secret, not shown)\n`,
+            );
         }
         expect(again.stdout).toContain(
-            "~ kubernetes:core/v1:Secret geo-provision-configs-namespace-secret: a secret value",
+            "~ kubernetes:core/v1:Secret geo-provision-configs-namespace-secret: stringData (secret, not shown)\n",
         );
         const written = [again.stdout, again.stderr, fs.readFileSync(path.join(out, "plan.json"), "utf8")].join("\n");
         expect(written).not.toContain("rotated-password-0006");

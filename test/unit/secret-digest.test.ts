@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { secretsDigest, secretsDigestKey, secretsDigestKeyFile } from "../../sdk/synth/secret-digest";
+import { changedSecrets, secretDigests, secretsDigestKey, secretsDigestKeyFile } from "../../sdk/synth/secret-digest";
 import { tempDir } from "../support/fixture";
 
 describe("the secret digest key", () => {
@@ -30,14 +30,27 @@ describe("the secret digest key", () => {
     });
 });
 
-describe("the digest", () => {
+describe("the digests", () => {
     const key = Buffer.alloc(32, 7);
-    it("changes with a secret value, not with a plain one, and shows neither", () => {
-        const redacted = { a: "plain", b: "[secret]" };
-        const one = secretsDigest({ a: "plain", b: "hunter2" }, redacted, key)!;
-        expect(secretsDigest({ a: "other", b: "hunter2" }, { ...redacted, a: "other" }, key)).toBe(one);
-        expect(secretsDigest({ a: "plain", b: "hunter3" }, redacted, key)).not.toBe(one);
-        expect(one).not.toContain("hunter2");
-        expect(secretsDigest({ a: "plain" }, { a: "plain" }, key)).toBeUndefined();
+    it("one per secret input, by path: changes with its value, not with a plain one, and shows neither", () => {
+        const redacted = { a: "plain", b: "[secret]", env: { X: "[secret]", Y: "plain" } };
+        const inputs = { a: "plain", b: "hunter2", env: { X: "x1", Y: "plain" } };
+        const one = secretDigests(inputs, redacted, key)!;
+        expect(Object.keys(one)).toEqual(["b", "env.X"]);
+        expect(secretDigests({ ...inputs, a: "other" }, { ...redacted, a: "other" }, key)).toEqual(one);
+        const edited = secretDigests({ ...inputs, env: { X: "x2", Y: "plain" } }, redacted, key)!;
+        expect(changedSecrets(one, edited)).toEqual(["env.X"]);
+        expect(JSON.stringify(one)).not.toContain("hunter2");
+        expect(secretDigests({ a: "plain" }, { a: "plain" }, key)).toBeUndefined();
+    });
+
+    it("the same value at two paths gives two digests: a plan does not show which secrets are equal", () => {
+        const digests = secretDigests({ a: "same", b: "same" }, { a: "[secret]", b: "[secret]" }, key)!;
+        expect(digests.a).not.toBe(digests.b);
+    });
+
+    it("compares only what both plans digested", () => {
+        expect(changedSecrets(undefined, { a: "1" })).toEqual([]);
+        expect(changedSecrets({ a: "1" }, { a: "1", b: "2" })).toEqual([]);
     });
 });
