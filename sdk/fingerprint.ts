@@ -22,8 +22,6 @@ export interface FingerprintGroup {
     readonly digest: string;
     /** How many files the group holds. */
     readonly files: number;
-    /** The group is a secret file: its digest is kept as a Pulumi secret. */
-    readonly secret: boolean;
 }
 
 /**
@@ -55,7 +53,7 @@ export interface FingerprintOptions {
     readonly namespace: string;
     /** Relative paths (files or folders) to leave out, on top of {@link DEFAULT_EXCLUDES}. */
     readonly exclude?: readonly string[];
-    /** File names whose digest is secret, each in a group of its own. @default {@link DEFAULT_SECRET_FILES} */
+    /** File names of credentials, each in a group of its own. @default {@link DEFAULT_SECRET_FILES} */
     readonly secretFiles?: readonly string[];
     /** Above this many groups, folders are grouped one level deep instead of two. @default 400 */
     readonly maxGroups?: number;
@@ -103,7 +101,11 @@ export class FingerprintError extends Error {
     }
 }
 
-/** Files holding credentials: secret values, rclone remotes. */
+/**
+ * Files holding credentials (secret values, rclone remotes), each in a group of its own so
+ * that a preview names the file. Their digests are no more secret than any other: every
+ * digest is (see {@link fingerprintEntries}), since any values file may hold a password.
+ */
 export const DEFAULT_SECRET_FILES: readonly string[] = ["secret.yaml", "secrets.yaml", "rclone.conf"];
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -131,8 +133,8 @@ interface FileEntry {
  * itself left out, it is walked already).
  *
  * Synchronous on purpose: the fingerprint's keys must be known when the Command is
- * constructed, so that each key's secrecy stays its own (an async map would be one
- * Output, secret as a whole as soon as one value is).
+ * constructed, so that each key stays its own secret entry (an async map would be one
+ * Output, secret as a whole, and a preview could no longer name the group that changed).
  */
 export function listInputFiles(options: FingerprintOptions): FileEntry[] {
     const repository = fs.realpathSync(options.workingDirectory);
@@ -314,13 +316,13 @@ export function fingerprintRepository(options: FingerprintOptions): FingerprintG
     const maxGroups = options.maxGroups ?? DEFAULTS.fingerprintMaxGroups;
 
     const build = (depth: number): FingerprintGroup[] => {
-        const groups = new Map<string, { hash: ReturnType<typeof createHash>; files: number; secret: boolean }>();
+        const groups = new Map<string, { hash: ReturnType<typeof createHash>; files: number }>();
         files.forEach((file, i) => {
-            const secret = secretNames.has(path.posix.basename(file.rel));
-            const key = secret ? file.rel : labelledGroupOf(file, depth);
+            const credentials = secretNames.has(path.posix.basename(file.rel));
+            const key = credentials ? file.rel : labelledGroupOf(file, depth);
             let group = groups.get(key);
             if (group === undefined) {
-                group = { hash: createHash("sha256"), files: 0, secret };
+                group = { hash: createHash("sha256"), files: 0 };
                 groups.set(key, group);
             }
             group.hash.update(`${file.rel}\0${digests[i]}\n`);
@@ -328,7 +330,7 @@ export function fingerprintRepository(options: FingerprintOptions): FingerprintG
         });
         return [...groups.entries()]
             .sort(([a], [b]) => compare(a, b))
-            .map(([group, g]) => ({ group, digest: g.hash.digest("hex"), files: g.files, secret: g.secret }));
+            .map(([group, g]) => ({ group, digest: g.hash.digest("hex"), files: g.files }));
     };
     const fine = build(2);
     return fine.length <= maxGroups ? fine : build(1);
@@ -361,21 +363,19 @@ export function fingerprintVariable(group: string): string {
  * `configs/redis` shows in `pulumi preview --diff` as `KAPTAIN_INPUT_configs_redis`.
  * Groups whose names collide after sanitising share one entry. Values are short:
  * 16 hex digits of the digest and the file count.
+ *
+ * Every value goes into the Command as a Pulumi secret (see `phaseEnvironment`): a digest
+ * of a file lets anyone who reads the state or a plan try guesses at a short password in
+ * it, and any values file may hold one, whatever its name. The preview still names the
+ * group (`~ KAPTAIN_INPUT_configs_redis: [secret] => [secret]`).
  */
-export function fingerprintEntries(
-    groups: readonly FingerprintGroup[],
-): Map<string, { value: string; secret: boolean }> {
-    const entries = new Map<string, { value: string; secret: boolean }>();
+export function fingerprintEntries(groups: readonly FingerprintGroup[]): Map<string, string> {
+    const entries = new Map<string, string>();
     for (const g of groups) {
         const name = fingerprintVariable(g.group);
         const value = `sha256:${g.digest.slice(0, 16)} files:${g.files}`;
         const previous = entries.get(name);
-        entries.set(
-            name,
-            previous === undefined
-                ? { value, secret: g.secret }
-                : { value: `${previous.value}; ${value}`, secret: previous.secret || g.secret },
-        );
+        entries.set(name, previous === undefined ? value : `${previous}; ${value}`);
     }
     return entries;
 }

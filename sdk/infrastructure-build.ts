@@ -13,8 +13,8 @@ import { namespaceResource, ProvisionConfigs } from "./provision-configs";
 
 /**
  * The Command environment shared by every phase: the input fingerprint (one variable
- * per group, secret files' digests as secrets), the kubeconfig as a secret, and the
- * user's variables.
+ * per group, each a secret: a digest of a file must not let a reader of the state test
+ * guesses of what it holds), the kubeconfig as a secret, and the user's variables.
  */
 export function phaseEnvironment(
     layout: RepositoryLayout,
@@ -23,8 +23,8 @@ export function phaseEnvironment(
     args: Pick<InfrastructureArgs, "kubeconfig" | "environment">,
 ): Record<string, pulumi.Input<string>> {
     const environment: Record<string, pulumi.Input<string>> = { ...(args.environment ?? {}) };
-    for (const [key, { value, secret }] of fingerprintEntries(fingerprint)) {
-        environment[key] = secret ? pulumi.secret(value) : value;
+    for (const [key, value] of fingerprintEntries(fingerprint)) {
+        environment[key] = pulumi.secret(value);
     }
     if (args.kubeconfig !== undefined) {
         environment.KAPTAIN_KUBECONFIG = pulumi.secret(

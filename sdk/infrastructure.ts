@@ -17,7 +17,11 @@ export class Infrastructure extends pulumi.ComponentResource {
     public readonly namespace: pulumi.Output<string>;
     /** The enabled phases by name; a disabled phase is undefined. */
     public readonly phases: PhaseCommands;
-    /** The change-detection fingerprint: one digest per group of input files. */
+    /**
+     * The change-detection fingerprint: the groups of input files and how many files each
+     * holds. Every `digest` reads `[secret]`: a digest would let anyone who reads the state
+     * test guesses of a file's content (the phases carry the digests as secrets).
+     */
     public readonly fingerprint: pulumi.Output<FingerprintGroup[]>;
     /** The native provision-configs objects, when enabled. */
     public readonly provisionConfigs?: ProvisionConfigs;
@@ -46,9 +50,7 @@ export class Infrastructure extends pulumi.ComponentResource {
 
         this.namespace = pulumi.output(resolved.layout.namespace);
         this.phases = built.phases;
-        // A secret file's digest stays out of the public output: a guessable secret could be
-        // confirmed against it. (The phases carry it as a secret input.)
-        this.fingerprint = pulumi.output(built.fingerprint.map(g => (g.secret ? { ...g, digest: "[secret]" } : g)));
+        this.fingerprint = pulumi.output(built.fingerprint.map(g => ({ ...g, digest: "[secret]" })));
         this.provisionConfigs = built.provisionConfigs;
         this.namespaceObject = built.namespaceObject;
         this.kubernetesProvider = built.kubernetesProvider;

@@ -112,10 +112,14 @@ describe("environment and secrets", () => {
         }
     });
 
-    it("keeps secret.yaml and rclone.conf out of everything but a secret digest", () => {
+    it("keeps every file out of everything but a secret digest", () => {
         const install = commandOf(engine, "geo-install");
-        expect(isSecretInput(install, "environment", "KAPTAIN_INPUT_secret_yaml")).toBe(true);
-        expect(isSecretInput(install, "environment", "KAPTAIN_INPUT_namespaces_dev_rclone_conf")).toBe(true);
+        const inputs = Object.keys(captured(install).environment).filter(k => k.startsWith("KAPTAIN_INPUT_"));
+        expect(inputs).toContain("KAPTAIN_INPUT_secret_yaml");
+        expect(inputs).toContain("KAPTAIN_INPUT_global_yaml");
+        for (const key of inputs) {
+            expect([key, isSecretInput(install, "environment", key)]).toEqual([key, true]);
+        }
         const everything = JSON.stringify(engine.resources.map(r => r.redactedInputs));
         expect(everything).not.toContain("fixture-admin-password-0001");
         expect(everything).not.toContain("kube-token-not-for-logs");
@@ -146,7 +150,7 @@ describe("environment and secrets", () => {
 });
 
 describe("outputs", () => {
-    it("publish no digest of a secret file", async () => {
+    it("publish no digest of any file, only the groups and their file counts", async () => {
         const { Infrastructure } = await import("../../sdk");
         const infra = new Infrastructure("out", {
             namespace: "dev",
@@ -154,8 +158,16 @@ describe("outputs", () => {
             kubeconfig: pulumi.secret(KUBECONFIG_CONTENT),
         });
         const groups = (await outputValue(infra.fingerprint)).value;
-        const secretGroup = groups.find(g => g.group === "secret.yaml")!;
-        expect(secretGroup.digest).toBe("[secret]");
-        expect(groups.find(g => g.group === "global.yaml")!.digest).toMatch(/^[0-9a-f]{64}$/);
+        expect(groups.find(g => g.group === "secret.yaml")).toEqual({
+            group: "secret.yaml",
+            digest: "[secret]",
+            files: 1,
+        });
+        expect(groups.find(g => g.group === "configs/app")).toEqual({
+            group: "configs/app",
+            digest: "[secret]",
+            files: 4,
+        });
+        expect(groups.every(g => g.digest === "[secret]")).toBe(true);
     });
 });
