@@ -188,7 +188,7 @@ describe("a FIFO or a device where the program reads is an error naming it, neve
             { namespace: "dev", workingDirectory: repo, provisionConfigs: { secretFile: secret } },
             path.dirname(repo),
         );
-        expect(said).toContain(`\`secretFile\` names ${secret}, which ${FIFO}`);
+        expect(said).toContain(`\`provisionConfigs.secretFile\` names ${secret}, which ${FIFO}`);
     });
 
     it.each([
