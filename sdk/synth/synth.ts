@@ -2,13 +2,13 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { SYNTH_OUTPUT_MARKER } from "../fingerprint";
 import { planOffline } from "../offline";
 import { secretDigests, secretsDigestKey, secretsDigestKeyFile } from "./secret-digest";
 import { parseHelmfileDiff, ReleaseChange } from "../live-diff";
 import { commandScripts, SCRIPT_VARIABLES } from "../script/phase-script";
 import { shQuote } from "../script/quote";
 import { RegisteredResource, SECRET_MARKER, startEngine } from "./engine";
+import { checkOutFolder, writeStackFolder } from "./out-folder";
 import { chooseStack, readProject, readStackConfig, SynthError } from "./project";
 
 /** One resource of the plan, as written to plan.json (secrets replaced by the marker). */
@@ -81,12 +81,16 @@ const COMMAND = "command:local:Command";
 /**
  * Runs the project's real program in-process against the mock engine, with the stack's
  * config, and writes `out/<stack>/`: plan.json, manifests/ and phases/. The output is
- * built in a temporary folder and renamed into place only when everything succeeded.
+ * built in a temporary folder and renamed into place only when everything succeeded
+ * (see out-folder.ts for what synth may replace).
  */
 export async function synth(options: SynthOptions): Promise<SynthResult> {
     const project = readProject(path.resolve(options.projectDirectory));
     const stack = chooseStack(project, options.stack);
     const { config, secretKeys } = readStackConfig(project, stack);
+    const outRoot = path.resolve(project.directory, options.outDirectory ?? "out");
+    // A folder synth may not write is refused before anything runs.
+    checkOutFolder(outRoot, stack);
 
     const failures: unknown[] = [];
     // A check inside `apply` rejects a resource's input, and that registration never
@@ -102,7 +106,6 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
     process.on("unhandledRejection", onFailure);
     process.on("uncaughtException", onFailure);
     const cwd = process.cwd();
-    const outRoot = path.resolve(project.directory, options.outDirectory ?? "out");
     let resources: RegisteredResource[];
     let warnings: string[] = [];
     let outputs = new Map<string, Record<string, unknown>>();
@@ -314,21 +317,7 @@ function writeOutput(
     resources: readonly RegisteredResource[],
     live: ReadonlyArray<LiveDiff & { output: string }> | undefined,
 ): string[] {
-    fs.mkdirSync(outRoot, { recursive: true });
-    // The marker keeps the output folder out of every later fingerprint: when the
-    // Helmfile repository is the project directory, out/ must not count as an input.
-    fs.writeFileSync(
-        path.join(outRoot, SYNTH_OUTPUT_MARKER),
-        "kaptain synth writes here; pulumi-kaptain never counts this folder as a helmfile input.\n",
-    );
-    const staging = fs.mkdtempSync(path.join(outRoot, `.${stack}.synth-`));
-    const files: string[] = [];
-    const write = (rel: string, content: string, mode = 0o644) => {
-        fs.mkdirSync(path.dirname(path.join(staging, rel)), { recursive: true });
-        fs.writeFileSync(path.join(staging, rel), content, { mode });
-        files.push(rel);
-    };
-    try {
+    return writeStackFolder(outRoot, stack, write => {
         write("plan.json", `${JSON.stringify(plan, null, 2)}\n`);
         for (const r of resources.filter(x => x.type.startsWith("kubernetes:"))) {
             const manifest = redactedManifest(r);
@@ -355,14 +344,7 @@ function writeOutput(
                 write(`${single ? "live" : `live/${p.infrastructure}`}/${p.phase}.diff`, found.output, 0o600);
             }
         }
-        const target = path.join(outRoot, stack);
-        fs.rmSync(target, { recursive: true, force: true });
-        fs.renameSync(staging, target);
-    } catch (err) {
-        fs.rmSync(staging, { recursive: true, force: true });
-        throw err;
-    }
-    return files.sort();
+    });
 }
 
 /** A Kubernetes object as it would be applied, secret values (not keys) redacted. */

@@ -1,8 +1,13 @@
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { SYNTH_OUTPUT_MARKER } from "../../sdk/fingerprint";
+import { replaceFolder } from "../../sdk/synth/out-folder";
 import type { Plan } from "../../sdk/synth/synth";
-import { exampleProject, kaptain, listFiles } from "../support/synth-project";
+import { readTree, tempDir, writeTree } from "../support/fixture";
+import { REPO_ROOT } from "../support/program";
+import { CliRun, exampleProject, kaptain, listFiles } from "../support/synth-project";
 
 const SECRET_VALUES = ["example-not-a-real-password", "example-not-a-real-token"];
 
@@ -25,6 +30,7 @@ describe("kaptain synth on the example", () => {
         expect(first.stderr).toBe("");
         expect(first.status).toBe(0);
         expect(listFiles(out)).toEqual([
+            ".kaptain-synth-output",
             "manifests/dev.configmap.dev.yaml",
             "manifests/dev.secret.dev.yaml",
             "manifests/dev.secret.rclone-config.yaml",
@@ -186,5 +192,132 @@ describe("kaptain synth failures leave no partial output", () => {
         expect(r.status).toBe(1);
         expect(r.stderr).toContain("program exploded");
         expect(everythingUnder(path.join(project, "out", "dev"))).toBe(before);
+    });
+
+    it("a write that fails keeps the previous output whole and says where and why", () => {
+        const project = exampleProject();
+        expect(synthIn(project, "--stack", "dev").status).toBe(0);
+        const before = everythingUnder(path.join(project, "out", "dev"));
+        // A valid Kubernetes name (253 characters) makes a manifest file name longer than
+        // the file system allows.
+        fs.appendFileSync(
+            path.join(project, "examples/geo-platform/index.ts"),
+            `\nimport * as k8s from "@pulumi/kubernetes";\n` +
+                `new k8s.core.v1.ConfigMap("long", { metadata: { name: "${"a".repeat(253)}" } });\n`,
+        );
+        const r = synthIn(project, "--stack", "dev");
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain(`kaptain synth: could not write ${path.join(project, "out", "dev")}: ENAMETOOLONG`);
+        expect(r.stderr).toContain("the previous output is unchanged");
+        expect(r.stderr).not.toMatch(/^\s+at /m);
+        expect(everythingUnder(path.join(project, "out", "dev"))).toBe(before);
+        expect(fs.readdirSync(path.join(project, "out")).filter(f => f.startsWith(".dev."))).toEqual([]);
+    });
+});
+
+/** Runs the CLI without waiting, so that several run at once. */
+function synthAsync(project: string): Promise<CliRun> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(
+            process.execPath,
+            [path.join(REPO_ROOT, "sdk/dev-cli.cjs"), "synth", "--project", project, "--stack", "dev"],
+            {
+                cwd: REPO_ROOT,
+                env: { ...process.env, FORCE_COLOR: "0" },
+            },
+        );
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.on("error", reject);
+        child.on("close", status => resolve({ status, stdout, stderr }));
+    });
+}
+
+describe("kaptain synth runs at once", () => {
+    it("each finishes, and out/<stack>/ is one whole plan", async () => {
+        const project = exampleProject();
+        const out = path.join(project, "out", "dev");
+        expect(synthIn(project, "--stack", "dev").status).toBe(0);
+        const whole = everythingUnder(out);
+        // A large previous output: replacing it takes long enough for the runs to overlap
+        // (removed then renamed into place, one of the runs failed with ENOTEMPTY every time).
+        for (let i = 0; i < 20000; i++) {
+            fs.writeFileSync(path.join(out, "manifests", `stale-${i}.yaml`), "");
+        }
+        const runs = await Promise.all([1, 2, 3].map(() => synthAsync(project)));
+        for (const run of runs) {
+            expect(run.stderr).toBe("");
+            expect(run.status).toBe(0);
+        }
+        expect(everythingUnder(out)).toBe(whole);
+        expect(fs.readdirSync(path.join(project, "out")).sort()).toEqual([".kaptain-synth-output", "dev"]);
+    }, 120_000);
+
+    /** A synth output (marked) holding `text`, at `dir`. */
+    function output(dir: string, text: string): string {
+        return writeTree(dir, { [SYNTH_OUTPUT_MARKER]: "", "plan.json": text, "manifests/a.yaml": text });
+    }
+    const whole = (text: string) => ({ [SYNTH_OUTPUT_MARKER]: "", "plan.json": text, "manifests/a.yaml": text });
+
+    it("an output another synth puts in place meanwhile is set aside too: one whole output, nothing left over", () => {
+        const root = tempDir("kaptain-out-");
+        const target = output(path.join(root, "dev"), "previous");
+        const ours = output(path.join(root, ".dev.synth-ours"), "ours");
+        let interleaved = false;
+        replaceFolder(ours, target, (from, to) => {
+            if (from === ours && !interleaved) {
+                // The other synth finishes between our setting the previous output aside and our rename.
+                interleaved = true;
+                output(target, "theirs");
+            }
+            fs.renameSync(from, to);
+        });
+        expect(interleaved).toBe(true);
+        expect(readTree(target)).toEqual(whole("ours"));
+        expect(fs.readdirSync(root)).toEqual(["dev"]);
+    });
+
+    it("says so when another synth keeps replacing the output, and leaves one whole output", () => {
+        const root = tempDir("kaptain-out-");
+        const target = output(path.join(root, "dev"), "previous");
+        const ours = output(path.join(root, ".dev.synth-ours"), "ours");
+        expect(() =>
+            replaceFolder(ours, target, (from, to) => {
+                if (from === ours) {
+                    output(target, "theirs");
+                }
+                fs.renameSync(from, to);
+            }),
+        ).toThrow(`another kaptain synth of this stack kept replacing ${target} (10 attempts)`);
+        expect(readTree(target)).toEqual(whole("theirs"));
+        expect(fs.readdirSync(root).sort()).toEqual([".dev.synth-ours", "dev"]);
+    });
+
+    it("a rename that fails puts the previous output back", () => {
+        const root = tempDir("kaptain-out-");
+        const target = output(path.join(root, "dev"), "previous");
+        const ours = output(path.join(root, ".dev.synth-ours"), "ours");
+        expect(() =>
+            replaceFolder(ours, target, (from, to) => {
+                if (from === ours) {
+                    throw Object.assign(new Error("EIO: i/o error, rename"), { code: "EIO" });
+                }
+                fs.renameSync(from, to);
+            }),
+        ).toThrow("EIO");
+        expect(readTree(target)).toEqual(whole("previous"));
+        // The staging folder is the caller's to remove.
+        expect(fs.readdirSync(root).sort()).toEqual([".dev.synth-ours", "dev"]);
+    });
+
+    it("a folder synth did not write, found in place at the last moment, is put back untouched", () => {
+        const root = tempDir("kaptain-out-");
+        const target = writeTree(path.join(root, "dev"), { "hooks.sh": "echo mine\n" });
+        const ours = output(path.join(root, ".dev.synth-ours"), "ours");
+        expect(() => replaceFolder(ours, target)).toThrow(`${target} was not written by kaptain synth`);
+        expect(readTree(target)).toEqual({ "hooks.sh": "echo mine\n" });
+        expect(fs.readdirSync(root).sort()).toEqual([".dev.synth-ours", "dev"]);
     });
 });

@@ -4,8 +4,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import * as YAML from "yaml";
+import { SYNTH_OUTPUT_MARKER } from "../../sdk/fingerprint";
 import type { Plan } from "../../sdk/synth/synth";
-import { tempDir } from "../support/fixture";
+import { readTree, tempDir } from "../support/fixture";
 import { exampleProject, homeWithProdKubeconfig, kaptain } from "../support/synth-project";
 
 type StackConfig = Record<string, unknown>;
@@ -168,3 +169,66 @@ describe("changes that destroy something are called out", () => {
         );
     });
 });
+
+describe("synth deletes only what it wrote and marked", () => {
+    const namespaces = (project: string) => path.join(project, "examples", "geo-platform", "infra", "namespaces");
+
+    it("refuses --out into a folder of the repository, touching nothing", () => {
+        const project = exampleProject();
+        const before = readTree(namespaces(project));
+        const run = kaptain([
+            "synth",
+            "--project",
+            project,
+            "--stack",
+            "dev",
+            "--out",
+            "examples/geo-platform/infra/namespaces",
+        ]);
+        expect(run.status).toBe(1);
+        expect(run.stderr).toContain(`${namespaces(project)} holds files that kaptain synth did not write`);
+        expect(readTree(namespaces(project))).toEqual(before);
+    });
+
+    it("refuses to replace a <stack>/ folder it did not write, even in a folder it marked", () => {
+        // The marker an earlier synth wrote into a repository folder it was pointed at.
+        const project = exampleProject(dir => fs.writeFileSync(path.join(namespaces(dir), SYNTH_OUTPUT_MARKER), ""));
+        const before = readTree(namespaces(project));
+        const run = kaptain(
+            ["synth", "--project", project, "--stack", "prod", "--out", namespaces(project)],
+            undefined,
+            {
+                HOME: homeWithProdKubeconfig(),
+            },
+        );
+        expect(run.status).toBe(1);
+        expect(run.stderr).toContain(`${path.join(namespaces(project), "prod")} was not written by kaptain synth`);
+        expect(readTree(namespaces(project))).toEqual(before);
+    });
+
+    it("writes into a new or empty folder and marks it; refuses a file", () => {
+        const project = exampleProject();
+        const empty = tempDir("kaptain-out-");
+        synthOut(project, empty);
+        expect(fs.existsSync(path.join(empty, SYNTH_OUTPUT_MARKER))).toBe(true);
+        expect(fs.existsSync(path.join(empty, "dev", SYNTH_OUTPUT_MARKER))).toBe(true);
+        expect(fs.existsSync(path.join(empty, "dev", "plan.json"))).toBe(true);
+        // Marked: the next synth replaces its own output.
+        synthOut(project, empty);
+
+        const file = path.join(tempDir("kaptain-out-"), "plan.txt");
+        fs.writeFileSync(file, "mine\n");
+        const run = kaptain(["synth", "--project", project, "--stack", "dev", "--out", file]);
+        expect(run.status).toBe(1);
+        expect(run.stderr).toContain(`kaptain synth: the output folder ${file} is not a folder`);
+        expect(fs.readFileSync(file, "utf8")).toBe("mine\n");
+    });
+});
+
+function synthOut(project: string, out: string) {
+    const run = kaptain(["synth", "--project", project, "--stack", "dev", "--out", out]);
+    if (run.status !== 0) {
+        throw new Error(`synth failed:\n${run.stderr}`);
+    }
+    return run;
+}
