@@ -38,9 +38,14 @@ export interface Engine {
     readonly resources: RegisteredResource[];
     /** Messages the program logged with `pulumi.log.warn`, in order. */
     readonly warnings: string[];
+    /** Messages the program logged with `pulumi.log.error`: each fails a `pulumi up`. */
+    readonly errors: string[];
     /** The outputs components registered (`registerOutputs`), secrets revealed, by URN. */
     readonly outputs: Map<string, Record<string, unknown>>;
-    /** Waits until every registration the program started has been seen. */
+    /**
+     * Waits until every registration the program started has been seen, and a rejection
+     * of any of them has been reported to the process's `unhandledRejection` listeners.
+     */
     settle(): Promise<void>;
     find(type: string, name: string): RegisteredResource | undefined;
 }
@@ -68,11 +73,15 @@ export interface EngineOptions {
 export async function startEngine(options: EngineOptions = {}): Promise<Engine> {
     const resources: RegisteredResource[] = [];
     const warnings: string[] = [];
+    const errors: string[] = [];
     const outputs = new Map<string, Record<string, unknown>>();
     // Without an engine, the SDK prints warnings to the console; collect them instead,
     // so synth can report them with the plan and tests can assert on them.
     (pulumi.log as { warn: typeof pulumi.log.warn }).warn = async (message: string) => {
         warnings.push(message);
+    };
+    (pulumi.log as { error: typeof pulumi.log.error }).error = async (message: string) => {
+        errors.push(message);
     };
     if (options.config !== undefined) {
         pulumi.runtime.setAllConfig(options.config, [...(options.secretKeys ?? [])]);
@@ -126,12 +135,36 @@ export async function startEngine(options: EngineOptions = {}): Promise<Engine> 
     return {
         resources,
         warnings,
+        errors,
         outputs,
-        settle: async () => {
-            await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-        },
+        settle,
         find: (type, name) => resources.find(r => r.type === type && r.name === name),
     };
+}
+
+/**
+ * Waits for the runtime's pending RPCs, then lets one turn of the event loop pass: Node
+ * reports a rejection to `unhandledRejection` listeners only once the tick it happened in
+ * is over, and a check inside `apply` fails as such a rejection. Without the turn, the
+ * last registration's failure arrives after the caller has moved on (and written a plan).
+ * Again while that turn started new RPCs.
+ */
+async function settle(): Promise<void> {
+    const runtime = pulumi.runtime as unknown as { waitForRPCs(): Promise<void> };
+    for (;;) {
+        await runtime.waitForRPCs();
+        const pending = pendingRPCs();
+        await new Promise(resolve => setImmediate(resolve));
+        if (pendingRPCs() === pending) {
+            return;
+        }
+    }
+}
+
+/** The runtime's chain of pending RPCs: each new RPC replaces it. */
+function pendingRPCs(): unknown {
+    const state = require("@pulumi/pulumi/runtime/state") as { getStore(): { settings: { rpcDone: unknown } } };
+    return state.getStore().settings.rpcDone;
 }
 
 interface MockMonitorLike {

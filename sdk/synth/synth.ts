@@ -2,14 +2,15 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import * as pulumi from "@pulumi/pulumi";
 import { planOffline } from "../offline";
 import { secretDigests, secretsDigestKey, secretsDigestKeyFile } from "./secret-digest";
 import { parseHelmfileDiff, ReleaseChange } from "../live-diff";
 import { commandScripts, SCRIPT_VARIABLES } from "../script/phase-script";
 import { shQuote } from "../script/quote";
-import { RegisteredResource, SECRET_MARKER, startEngine } from "./engine";
+import { Engine, RegisteredResource, SECRET_MARKER, startEngine } from "./engine";
 import { checkOutFolder, writeStackFolder } from "./out-folder";
-import { chooseStack, readProject, readStackConfig, SynthError } from "./project";
+import { chooseStack, Project, readProject, readStackConfig, SynthError } from "./project";
 
 /** One resource of the plan, as written to plan.json (secrets replaced by the marker). */
 export interface PlanResource {
@@ -91,51 +92,9 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
     const outRoot = path.resolve(project.directory, options.outDirectory ?? "out");
     // A folder synth may not write is refused before anything runs.
     checkOutFolder(outRoot, stack);
-
-    const failures: unknown[] = [];
-    // A check inside `apply` rejects a resource's input, and that registration never
-    // settles: stop at the first failure instead of waiting for it.
-    let failed: () => void = () => undefined;
-    const firstFailure = new Promise<void>(resolve => {
-        failed = resolve;
-    });
-    const onFailure = (err: unknown) => {
-        failures.push(err);
-        failed();
-    };
-    process.on("unhandledRejection", onFailure);
-    process.on("uncaughtException", onFailure);
-    const cwd = process.cwd();
-    let resources: RegisteredResource[];
-    let warnings: string[] = [];
-    let outputs = new Map<string, Record<string, unknown>>();
-    try {
-        planOffline();
-        const engine = await startEngine({ project: project.name, stack, config, secretKeys });
-        process.chdir(project.directory); // as the Pulumi CLI runs a program
-        preloadProviders();
-        registerTypeScript(project.main);
-        const program = require(project.main) as Record<string, unknown> | Promise<unknown>;
-        await Promise.resolve(
-            (program as { default?: unknown }).default instanceof Function
-                ? (program as { default: () => unknown }).default()
-                : program,
-        );
-        await Promise.race([engine.settle(), firstFailure]);
-        resources = engine.resources;
-        warnings = engine.warnings;
-        outputs = engine.outputs;
-    } catch (err) {
-        failures.unshift(err);
-        resources = [];
-    } finally {
-        process.chdir(cwd);
-        process.off("unhandledRejection", onFailure);
-        process.off("uncaughtException", onFailure);
-    }
-    if (failures.length > 0) {
-        throw new SynthError(`the program failed:\n${[...new Set(failures.map(describeError))].join("\n")}`);
-    }
+    const engine = await runProgram(project, stack, config, secretKeys);
+    const { resources, outputs } = engine;
+    const warnings = [...engine.warnings];
 
     const key = secretsDigestKey();
     if (key === undefined) {
@@ -234,6 +193,104 @@ function sameInputs(before: PlanResource, after: PlanResource): boolean {
         JSON.stringify(before.inputs) === JSON.stringify(after.inputs) &&
         JSON.stringify(before.secretDigests) === JSON.stringify(after.secretDigests)
     );
+}
+
+/**
+ * Runs the project's program to its end as the Pulumi CLI would, and throws a SynthError
+ * with every error it raised, each of which fails a `pulumi up`: thrown, rejected (a check
+ * inside `apply` rejects a resource's input, and that resource is never registered),
+ * unhandled, in an exported Output, or logged with `pulumi.log.error`.
+ */
+async function runProgram(
+    project: Project,
+    stack: string,
+    config: Record<string, string>,
+    secretKeys: readonly string[],
+): Promise<Engine> {
+    const failures: unknown[] = [];
+    // A resource whose input waits on a failed one is never registered, and the program
+    // never settles: stop at the first failure instead of waiting for it.
+    let failed: () => void = () => undefined;
+    const firstFailure = new Promise<void>(resolve => {
+        failed = resolve;
+    });
+    const onFailure = (err: unknown) => {
+        failures.push(err);
+        failed();
+    };
+    // Nothing left to run, yet the program has not finished: an Output waits for a value
+    // that never comes. Without this, the process would just end, with Pulumi's message
+    // about leaked promises at best.
+    const onIdle = () =>
+        onFailure(
+            new SynthError(
+                "it never finished: an Output or a promise waits for a value that never comes " +
+                    "(a dependency cycle between resources?)",
+            ),
+        );
+    process.on("unhandledRejection", onFailure);
+    process.on("uncaughtException", onFailure);
+    process.on("beforeExit", onIdle);
+    const cwd = process.cwd();
+    let engine: Engine | undefined;
+    try {
+        planOffline();
+        const started = await startEngine({ project: project.name, stack, config, secretKeys });
+        engine = started;
+        process.chdir(project.directory); // as the Pulumi CLI runs a program
+        preloadProviders();
+        registerTypeScript(project.main);
+        const completion = (async () => {
+            await settleStackOutputs(runEntry(require(project.main)));
+            await started.settle();
+        })().catch(onFailure);
+        await Promise.race([completion, firstFailure]);
+        // The other failures of the same cause arrive in the same turn of the event loop.
+        await new Promise(resolve => setImmediate(resolve));
+    } catch (err) {
+        failures.unshift(err);
+    } finally {
+        process.chdir(cwd);
+        process.off("unhandledRejection", onFailure);
+        process.off("uncaughtException", onFailure);
+        process.off("beforeExit", onIdle);
+    }
+    const messages = [...failures.map(describeError), ...(engine?.errors ?? []).map(m => `  ${m}`)];
+    if (messages.length > 0 || engine === undefined) {
+        throw new SynthError(`the program failed:\n${[...new Set(messages)].join("\n")}`);
+    }
+    return engine;
+}
+
+/**
+ * Runs the program's entry as the Pulumi CLI does: a module that is a function
+ * (`export = async () => …`) is called, and so is a default export that is one. What it
+ * returns, or else the module's exports, are the stack's outputs.
+ */
+function runEntry(program: unknown): unknown {
+    if (typeof program === "function") {
+        return program();
+    }
+    const byDefault = (program as { default?: unknown } | undefined)?.default;
+    return typeof byDefault === "function" ? byDefault() : program;
+}
+
+/** Waits for every promise and Output among the stack's outputs, as the Pulumi CLI does: one that fails, fails. */
+async function settleStackOutputs(value: unknown, seen = new Set<unknown>()): Promise<void> {
+    if (pulumi.Output.isInstance(value)) {
+        const promise = (value as unknown as { promise(): Promise<unknown> }).promise();
+        return settleStackOutputs(await promise, seen);
+    }
+    if (value instanceof Promise) {
+        return settleStackOutputs(await value, seen);
+    }
+    if (typeof value !== "object" || value === null || seen.has(value) || pulumi.Resource.isInstance(value)) {
+        return;
+    }
+    seen.add(value);
+    for (const item of Object.values(value)) {
+        await settleStackOutputs(item, seen);
+    }
 }
 
 function describeError(err: unknown): string {

@@ -2,11 +2,11 @@
 // destroy something in the cluster. And it reads every config shape Pulumi accepts.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import * as YAML from "yaml";
 import { SYNTH_OUTPUT_MARKER } from "../../sdk/fingerprint";
 import type { Plan } from "../../sdk/synth/synth";
-import { readTree, tempDir } from "../support/fixture";
+import { readTree, tempDir, writeTree } from "../support/fixture";
 import { exampleProject, homeWithProdKubeconfig, kaptain } from "../support/synth-project";
 
 type StackConfig = Record<string, unknown>;
@@ -167,6 +167,112 @@ describe("changes that destroy something are called out", () => {
         expect(synth(project, "prod", env).stdout).toContain(
             "geo-provision would be deleted, but it is protected: pulumi up will stop there until `protect` is lifted",
         );
+    });
+});
+
+/** The example's program, replaced by `source` (imports resolve as in the example). */
+function writeProgram(project: string, source: string): void {
+    fs.writeFileSync(path.join(project, "examples", "geo-platform", "index.ts"), source);
+}
+
+const PROGRAM_HEAD = [
+    'import * as pulumi from "@pulumi/pulumi";',
+    'import * as k8s from "@pulumi/kubernetes";',
+    'import { Infrastructure, infrastructureArgsFromConfig } from "../../sdk";',
+    "const args = infrastructureArgsFromConfig();",
+    "void k8s;",
+    "",
+].join("\n");
+
+describe("a program's error is never hidden: synth fails with it and keeps the previous plan", () => {
+    const project = exampleProject();
+    const out = path.join(project, "out", "dev");
+    const original = fs.readFileSync(path.join(project, "examples", "geo-platform", "index.ts"), "utf8");
+    synth(project);
+    const good = readTree(out);
+    // Each case starts from the good plan, whatever the case before left.
+    beforeEach(() => {
+        fs.rmSync(out, { recursive: true, force: true });
+        writeTree(out, good);
+    });
+
+    it.each([
+        [
+            "a check inside `apply` on a resource's input",
+            'const infra = new Infrastructure("geo", args);\n' +
+                'new k8s.core.v1.ConfigMap("extra", { data: { a: infra.namespace.apply((): string => { throw new pulumi.ResourceError("`extra.data.a` must not be empty", infra); }) } });',
+            "`extra.data.a` must not be empty",
+        ],
+        [
+            "an `apply` that feeds no resource",
+            'const infra = new Infrastructure("geo", args);\n' +
+                'infra.namespace.apply(() => { throw new Error("`settings.region` is unknown"); });',
+            "`settings.region` is unknown",
+        ],
+        [
+            "an exported Output",
+            'const infra = new Infrastructure("geo", args);\n' +
+                'export const region = infra.namespace.apply((): string => { throw new Error("`region` export failed"); });',
+            "`region` export failed",
+        ],
+        [
+            "a rejected promise that nothing awaits",
+            'new Infrastructure("geo", args);\nvoid Promise.reject(new Error("`lookup` rejected"));',
+            "`lookup` rejected",
+        ],
+        [
+            "an error logged with pulumi.log.error",
+            'new Infrastructure("geo", args);\nvoid pulumi.log.error("`quota` is exceeded");',
+            "`quota` is exceeded",
+        ],
+        [
+            "a program exported as an async function",
+            'export = async () => { new Infrastructure("geo", args); throw new Error("`async program` failed"); };',
+            "`async program` failed",
+        ],
+        [
+            "a newline in `extraArgs`",
+            'new Infrastructure("geo", { ...args, helmfile: { ...args.helmfile, extraArgs: ["--a\\nb"] } });',
+            "`helmfile.extraArgs[0]` must not contain a newline",
+        ],
+        [
+            "a blank `binary`",
+            'new Infrastructure("geo", { ...args, helmfile: { ...args.helmfile, binary: pulumi.output(" ") } });',
+            "`helmfile.binary` must not be empty",
+        ],
+        [
+            "a secret `kubeContext`",
+            'new Infrastructure("geo", { ...args, helmfile: { ...args.helmfile, kubeContext: pulumi.secret("prod-admin") } });',
+            "`helmfile.kubeContext` holds a secret",
+        ],
+    ])("%s", (_case, body, message) => {
+        writeProgram(project, PROGRAM_HEAD + body + "\n");
+        try {
+            const run = kaptain(["synth", "--project", project, "--stack", "dev"]);
+            expect(run.stderr).toContain(message);
+            expect(run.status).toBe(1);
+            expect(run.stdout).not.toContain("is deleted");
+            expect(readTree(out)).toEqual(good);
+            expect(fs.readdirSync(path.dirname(out)).filter(f => f.startsWith(".dev."))).toEqual([]);
+            expect(run.stderr).not.toContain("prod-admin");
+        } finally {
+            writeProgram(project, original);
+        }
+    });
+
+    it("runs a program exported as an async function, as the Pulumi CLI does", () => {
+        writeProgram(
+            project,
+            PROGRAM_HEAD +
+                'export = async () => { const infra = new Infrastructure("geo", args); return { ns: infra.namespace }; };\n',
+        );
+        try {
+            const run = synth(project);
+            expect(run.stdout).toContain("No changes since the last synth.");
+            expect(readTree(out)).toEqual(good);
+        } finally {
+            writeProgram(project, original);
+        }
     });
 });
 
