@@ -231,6 +231,12 @@ describe("a program's error is never hidden: synth fails with it and keeps the p
             "`async program` failed",
         ],
         [
+            "an input that never resolves",
+            'new Infrastructure("geo", args);\n' +
+                'new k8s.core.v1.ConfigMap("extra", { data: { a: pulumi.output(new Promise<string>(() => undefined)) } });',
+            "the program failed:\n  it never finished: an Output or a promise waits for a value that never comes",
+        ],
+        [
             "a newline in `extraArgs`",
             'new Infrastructure("geo", { ...args, helmfile: { ...args.helmfile, extraArgs: ["--a\\nb"] } });',
             "`helmfile.extraArgs[0]` must not contain a newline",
