@@ -39,6 +39,7 @@ export const CONFIG_KEYS = {
         configKeysFile: "string",
         rcloneConfigFile: "string",
         allowChartRelease: "boolean",
+        adoptFromChart: "boolean",
     },
     secret: "secret map",
     configKeys: "map",

@@ -325,7 +325,8 @@ function resolveProvisionConfigsMode(
         }
         return { ...base, ...detected };
     }
-    if (chart !== undefined && setting.allowChartRelease !== true) {
+    // Taking the objects over from the chart means the release still renders them, for now.
+    if (chart !== undefined && setting.allowChartRelease !== true && setting.adoptFromChart !== true) {
         problems.push(
             problem(
                 "provisionConfigs",

@@ -62,7 +62,22 @@ export interface ProvisionConfigsArgs {
      * @default the program's directory (`process.cwd()`)
      */
     readonly workingDirectory?: string;
+    /**
+     * The objects exist already, rendered by the `provision-configs` chart release of a
+     * kaptain deploy: take them over in place. The kubernetes provider's server-side apply
+     * updates an object that exists (it never deletes one), and each object is annotated
+     * `helm.sh/resource-policy: keep`, so that helm keeps it when it leaves the chart (or
+     * the release is uninstalled) instead of deleting it.
+     * @default false
+     */
+    readonly adoptFromChart?: boolean;
 }
+
+/**
+ * Helm deletes an object that leaves its release's chart, unless the live object says
+ * otherwise with this annotation.
+ */
+export const HELM_KEEP_ANNOTATION = { "helm.sh/resource-policy": "keep" } as const;
 
 /** The sources of the three objects: a file or a value, never both. */
 export const SOURCE_PAIRS = [
@@ -76,6 +91,8 @@ export interface ResolvedProvisionConfigs {
     readonly namespace: string;
     readonly createNamespace: boolean;
     readonly deleteNamespace: boolean;
+    /** Taken over from the chart: each object carries {@link HELM_KEEP_ANNOTATION}. */
+    readonly adoptFromChart: boolean;
     /** undefined: no namespace Secret. */
     readonly secret?: pulumi.Input<Record<string, string>>;
     readonly configKeys?: pulumi.Input<Record<string, string>>;
@@ -234,6 +251,7 @@ export function resolveProvisionConfigs(
         namespace: args.namespace,
         createNamespace: args.createNamespace ?? DEFAULTS.createNamespace,
         deleteNamespace: args.deleteNamespace ?? DEFAULTS.deleteNamespace,
+        adoptFromChart: args.adoptFromChart === true,
         secret,
         configKeys,
         rcloneConfig,
@@ -277,7 +295,11 @@ export function buildProvisionConfigs(
         ? namespaceResource(`${name}-namespace`, resolved.namespace, resolved.deleteNamespace, { parent, dependsOn })
         : undefined;
     const opts: pulumi.CustomResourceOptions = { parent, dependsOn: namespaceObject ? [namespaceObject] : dependsOn };
-    const metadata = (objectName: string) => ({ name: objectName, namespace: resolved.namespace });
+    const metadata = (objectName: string) => ({
+        name: objectName,
+        namespace: resolved.namespace,
+        ...(resolved.adoptFromChart ? { annotations: HELM_KEEP_ANNOTATION } : {}),
+    });
 
     const secret =
         resolved.secret === undefined
