@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The `kaptain` command: `kaptain synth [--stack NAME] [--project DIR] [--out DIR]`.
+// The `kaptain` command: `kaptain init`, kaptain's verbs over Pulumi, and `kaptain synth`.
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { initCommand, INIT_USAGE } from "./init/command";
 import { SynthError } from "./synth/project";
 import { report } from "./synth/report";
 import { synth } from "./synth/synth";
@@ -16,6 +17,9 @@ also runs against the cluster of --kubeconfig and the releases that would change
 listed; it changes nothing there and uploads nothing.`;
 
 async function main(argv: string[]): Promise<number> {
+    if (argv[0] === "init") {
+        return initCommand(argv.slice(1));
+    }
     let parsed;
     try {
         parsed = parseArgs({
@@ -36,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const [command, ...rest] = parsed.positionals;
     if (parsed.values.help || command === undefined) {
-        process.stdout.write(`${USAGE}\n`);
+        process.stdout.write(`${INIT_USAGE}\n\n${USAGE}\n`);
         return command === undefined && !parsed.values.help ? 2 : 0;
     }
     if (command !== "synth" || rest.length > 0) {
