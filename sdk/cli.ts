@@ -3,6 +3,8 @@
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { initCommand, INIT_USAGE } from "./init/command";
+import { isVerb } from "./verbs/plan";
+import { verbCommand, VERBS_USAGE } from "./verbs/command";
 import { SynthError } from "./synth/project";
 import { report } from "./synth/report";
 import { synth } from "./synth/synth";
@@ -19,6 +21,9 @@ listed; it changes nothing there and uploads nothing.`;
 async function main(argv: string[]): Promise<number> {
     if (argv[0] === "init") {
         return initCommand(argv.slice(1));
+    }
+    if (isVerb(argv[0])) {
+        return verbCommand(argv[0], argv.slice(1));
     }
     let parsed;
     try {
@@ -40,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const [command, ...rest] = parsed.positionals;
     if (parsed.values.help || command === undefined) {
-        process.stdout.write(`${INIT_USAGE}\n\n${USAGE}\n`);
+        process.stdout.write(`${VERBS_USAGE}\n\n${INIT_USAGE}\n\n${USAGE}\n`);
         return command === undefined && !parsed.values.help ? 2 : 0;
     }
     if (command !== "synth" || rest.length > 0) {

@@ -304,13 +304,13 @@ function describeError(err: unknown): string {
  * Loads the provider SDKs the components use before any TypeScript loader is
  * registered: a loader's require hook roughly doubles their load time.
  */
-function preloadProviders(): void {
+export function preloadProviders(): void {
     require("@pulumi/kubernetes/core/v1");
     require("@pulumi/command");
 }
 
 /** Lets `require` load a TypeScript program when synth itself runs as JavaScript. */
-function registerTypeScript(main: string): void {
+export function registerTypeScript(main: string): void {
     if (!main.endsWith(".ts") || require.extensions[".ts"] !== undefined) {
         return;
     }
