@@ -65,19 +65,22 @@ export interface ProvisionConfigsArgs {
     /**
      * The objects exist already, rendered by the `provision-configs` chart release of a
      * kaptain deploy: take them over in place. The kubernetes provider's server-side apply
-     * updates an object that exists (it never deletes one), and each object is annotated
+     * updates an object that exists (it never deletes one). Each object is annotated
      * `helm.sh/resource-policy: keep`, so that helm keeps it when it leaves the chart (or
-     * the release is uninstalled) instead of deleting it.
+     * the release is uninstalled) instead of deleting it, and `pulumi.com/patchForce`, so
+     * that a changed value takes over the fields helm wrote (without it, the apply fails
+     * with a field conflict with the `helm` manager).
      * @default false
      */
     readonly adoptFromChart?: boolean;
 }
 
 /**
- * Helm deletes an object that leaves its release's chart, unless the live object says
- * otherwise with this annotation.
+ * The annotations of an object taken over from the chart: helm deletes an object that
+ * leaves its release's chart unless the live object says `keep`; the kubernetes provider's
+ * server-side apply fails on a field another manager (helm) wrote, unless forced.
  */
-export const HELM_KEEP_ANNOTATION = { "helm.sh/resource-policy": "keep" } as const;
+export const ADOPTED_ANNOTATIONS = { "helm.sh/resource-policy": "keep", "pulumi.com/patchForce": "true" } as const;
 
 /** The sources of the three objects: a file or a value, never both. */
 export const SOURCE_PAIRS = [
@@ -91,7 +94,7 @@ export interface ResolvedProvisionConfigs {
     readonly namespace: string;
     readonly createNamespace: boolean;
     readonly deleteNamespace: boolean;
-    /** Taken over from the chart: each object carries {@link HELM_KEEP_ANNOTATION}. */
+    /** Taken over from the chart: each object carries {@link ADOPTED_ANNOTATIONS}. */
     readonly adoptFromChart: boolean;
     /** undefined: no namespace Secret. */
     readonly secret?: pulumi.Input<Record<string, string>>;
@@ -298,7 +301,7 @@ export function buildProvisionConfigs(
     const metadata = (objectName: string) => ({
         name: objectName,
         namespace: resolved.namespace,
-        ...(resolved.adoptFromChart ? { annotations: HELM_KEEP_ANNOTATION } : {}),
+        ...(resolved.adoptFromChart ? { annotations: ADOPTED_ANNOTATIONS } : {}),
     });
 
     const secret =

@@ -120,7 +120,7 @@ export function stackYaml(stack: NamespaceStack): string {
     const from = stack.folder === "." ? "the repository's root" : `${stack.folder}/`;
     const lines = [
         `# Namespace ${stack.namespace}, deployed from ${from} (written by kaptain init).`,
-        "# The cluster is the one of $KUBECONFIG, as with kaptain; to pin it:",
+        "# The cluster is the one of $KUBECONFIG, as with kaptain; to pin it, before the first deploy:",
         `#   pulumi config set --secret kaptain:kubeconfig "$(cat FILE)" --stack ${stack.namespace}`,
         "config:",
         `  kaptain:namespace: ${scalar(stack.namespace)}`,
@@ -143,6 +143,15 @@ export function stackYaml(stack: NamespaceStack): string {
     lines.push(`  # ${wrap(stack.provisionConfigs.why, "  # ")}`, "  kaptain:provisionConfigs:");
     for (const [key, value] of Object.entries(stack.provisionConfigs.value)) {
         lines.push(`    ${key}: ${value}`);
+    }
+    if (stack.provisionConfigs.value.enabled !== false) {
+        lines.push(
+            "  # Without kaptain:kubeconfig the objects go through Pulumi's default kubernetes provider, which",
+            "  # otherwise deletes and re-creates a Secret or ConfigMap whose data changed: update them in place.",
+            "  # (Set kaptain:kubeconfig before the first deploy: moving the objects to another provider replaces them.)",
+            "  kubernetes:enableSecretMutable: true",
+            "  kubernetes:enableConfigMapMutable: true",
+        );
     }
     lines.push(
         "  # The program's own files: helmfile never reads them, editing them re-runs no phase.",

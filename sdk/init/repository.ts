@@ -146,8 +146,9 @@ export function provisionConfigsSetting(
                   value: { adoptFromChart: true },
                   why:
                       `the provision-configs release (${where(release)}) renders the namespace Secret, ConfigMap and ` +
-                      "rclone-config Secret; the stack takes them over in place (server-side apply, never deleted) and " +
-                      "marks them helm.sh/resource-policy: keep, so helm keeps them once they leave the chart",
+                      "rclone-config Secret; the stack takes them over in place (server-side apply, never deleted), " +
+                      "annotated helm.sh/resource-policy: keep so that helm keeps them once they leave the chart: " +
+                      "remove their templates from the chart after the first deploy",
               }
             : {
                   value: { enabled: false },

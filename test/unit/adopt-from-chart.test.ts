@@ -6,7 +6,7 @@ import { resolveInfrastructure } from "../../sdk/infrastructure-resolve";
 import { copyFixture, tempDir } from "../support/fixture";
 import { runInfrastructure } from "../support/program";
 
-const KEEP = { "helm.sh/resource-policy": "keep" };
+const ADOPTED = { "helm.sh/resource-policy": "keep", "pulumi.com/patchForce": "true" };
 
 describe("provisionConfigs.adoptFromChart", () => {
     const chartRepo = copyFixture(path.join(tempDir(), "chart-repo"));
@@ -19,7 +19,7 @@ describe("provisionConfigs.adoptFromChart", () => {
         expect(resolved.provisionConfigs).toMatchObject({ secretFile: "secret.yaml", adoptFromChart: true });
     });
 
-    it("annotates every object helm.sh/resource-policy: keep, so helm never deletes what the stack owns", async () => {
+    it("marks every object for helm to keep and for the provider to take helm's fields over", async () => {
         const engine = await runInfrastructure({
             namespace: "dev",
             workingDirectory: chartRepo,
@@ -31,7 +31,7 @@ describe("provisionConfigs.adoptFromChart", () => {
             "kubernetes:core/v1:Secret geo-provision-configs-rclone-config",
         ]);
         for (const object of objects) {
-            expect((object.inputs.metadata as { annotations?: unknown }).annotations, object.name).toEqual(KEEP);
+            expect((object.inputs.metadata as { annotations?: unknown }).annotations, object.name).toEqual(ADOPTED);
         }
     });
 

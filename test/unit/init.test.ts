@@ -88,6 +88,11 @@ describe("kaptain init writes a project for each shape of repository", () => {
         // staging's own helmfile is what helmfile finds there.
         expect(config("staging")["kaptain:helmfile"]).toBeUndefined();
         expect(config("prod-eu")["kaptain:protect"]).toBe(true);
+        // Native objects through the default provider: updated in place, never deleted and re-created.
+        expect(config("dev")).toMatchObject({
+            "kubernetes:enableSecretMutable": true,
+            "kubernetes:enableConfigMapMutable": true,
+        });
         expect(config("dev")["kaptain:protect"]).toBeUndefined();
     });
 
@@ -99,6 +104,12 @@ describe("kaptain init writes a project for each shape of repository", () => {
             expect(looksLikeProduction(name), name).toBe(false);
         }
     });
+});
+
+it("leaves the default provider alone where the chart keeps the objects", () => {
+    const dir = repositoryCopy(INIT_SOURCES.chart);
+    init({ directory: dir });
+    expect(fs.readFileSync(path.join(dir, "Pulumi.shop.yaml"), "utf8")).not.toContain("kubernetes:");
 });
 
 describe("kaptain init never overwrites", () => {
