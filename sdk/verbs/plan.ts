@@ -53,7 +53,10 @@ export const VERB_DEFINITIONS: Readonly<Record<Verb, VerbDefinition>> = {
     },
     uninstall: { operation: "up", phases: { install: "off" }, summary: "remove the install phase" },
     unprovision: { operation: "up", phases: { provision: "off" }, summary: "remove the provision phase" },
-    diff: { operation: "preview", summary: "preview what `kaptain up` would change" },
+    diff: {
+        operation: "preview",
+        summary: "preview what `kaptain up` would change, and the releases each phase's helmfile diff would change",
+    },
     up: { operation: "up", summary: "deploy every phase Pulumi.<stack>.yaml turns on, remove the others" },
     destroy: { operation: "destroy", summary: "remove everything the stack deployed" },
 };

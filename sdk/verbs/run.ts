@@ -23,6 +23,7 @@ import {
     verbTargets,
 } from "./plan";
 import { checkOneSdk, projectProgram } from "./program";
+import { printReleaseLines } from "./releases";
 
 export interface VerbOptions {
     readonly verb: Verb;
@@ -31,6 +32,8 @@ export interface VerbOptions {
     /** Remove without asking. */
     readonly yes: boolean;
     readonly io?: VerbIO;
+    /** The `kaptain` CLI's entry script, which `diff` runs again for its release lines. @default this process's */
+    readonly cliEntry?: string;
 }
 
 /** Where a verb prints and asks; the process's by default. */
@@ -95,7 +98,15 @@ export async function runVerb(options: VerbOptions): Promise<number> {
     try {
         if (definition.operation === "preview") {
             await stack.preview({ ...common, diff: true });
-            return 0;
+            return await printReleaseLines({
+                project,
+                stack: options.stack,
+                pulumi: pulumiCommand.command,
+                env: stack.workspace.envVars,
+                cliEntry: options.cliEntry ?? process.argv[1],
+                print,
+                note: text => io.stderr.write(`${title}: ${text}`),
+            });
         }
         if (!options.yes) {
             const steps: Step[] = [];

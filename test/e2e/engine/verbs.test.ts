@@ -13,19 +13,21 @@ import { init } from "../../../sdk/init/init";
 import { INIT_SOURCES, linkSdk } from "../../support/init-project";
 import { CliRun, kaptainCli } from "../support/verbs";
 import { findPluginBinary, missingCommandPluginLine } from "./plugins";
-import { EngineWorld, startWorld } from "./setup";
+import { EngineWorld, kubeconfigCredentials, startWorld } from "./setup";
 
 const SCENARIO = {
     config: "kaptain config on a new stack deploys the config releases only",
     install: "kaptain install deploys the install releases and upgrades no config release",
-    diff: "kaptain diff shows the phases an edit re-runs, naming the folder, and changes nothing",
+    diff: "kaptain diff shows the phases an edit re-runs, naming the folder, and the release it upgrades; it changes nothing",
     refuse: "kaptain uninstall without a terminal and without --yes lists what it removes and removes nothing",
     uninstall: "kaptain uninstall --yes removes the install releases only; kaptain config then leaves them removed",
     provision:
         "kaptain provision refuses a phase the stack file leaves off, then deploys it once turned on, install still removed",
     up: "kaptain up deploys what the stack file says: install back, the edit applied to its release only",
+    upRemoves: "kaptain up asks before it removes a phase the stack file turns off, and refuses without a terminal",
     failure: "a failed deploy exits with the Pulumi CLI's status and names the phase",
     destroy: "kaptain destroy --yes removes every release and empties the state",
+    secrets: "nothing the CLI printed holds a kubeconfig credential or a secret.yaml value",
 } as const;
 
 const hasCommandPlugin = findPluginBinary("command") !== undefined;
@@ -39,8 +41,22 @@ let world: EngineWorld;
 let env: Record<string, string>;
 let repo: string;
 
-function kaptain(...args: string[]): Promise<CliRun> {
-    return kaptainCli(args, repo, env);
+/** Everything the CLI printed, all runs together. */
+let printed = "";
+
+async function kaptain(...args: string[]): Promise<CliRun> {
+    const run = await kaptainCli(args, repo, env);
+    printed += run.stdout + run.stderr;
+    return run;
+}
+
+/** The Pulumi CLI in the project, on the stack. */
+function pulumi(...args: string[]): string {
+    return execFileSync("pulumi", [...args, "--stack", "shop"], {
+        cwd: repo,
+        env: { ...process.env, ...env },
+        encoding: "utf8",
+    });
 }
 
 function expectSuccess(run: CliRun): void {
@@ -57,13 +73,9 @@ function revisions(): Record<string, number> {
 
 /** The phases in the stack's state. */
 function phasesInState(): string[] {
-    const exported = JSON.parse(
-        execFileSync("pulumi", ["stack", "export", "--stack", "shop"], {
-            cwd: repo,
-            env: { ...process.env, ...env },
-            encoding: "utf8",
-        }),
-    ) as { deployment: { resources?: { urn: string; type: string }[] } };
+    const exported = JSON.parse(pulumi("stack", "export")) as {
+        deployment: { resources?: { urn: string; type: string }[] };
+    };
     return (exported.deployment.resources ?? [])
         .filter(r => r.type === "command:local:Command")
         .map(r => r.urn.split("::").pop()!.replace("shop-platform-", ""));
@@ -79,16 +91,20 @@ function edit(file: string, from: string, to: string): void {
 describe.skipIf(!hasCommandPlugin)("kaptain's verbs through the engine", () => {
     beforeAll(async () => {
         world = await startWorld(1);
-        env = {
-            ...world.engine.env,
-            PULUMI_BACKEND_URL: world.engine.backendUrl,
-            // As with kaptain: the cluster is the one of KUBECONFIG.
-            KUBECONFIG: world.clusters[0].kubeconfig,
-        };
+        // The ambient KUBECONFIG points nowhere: the stack's own, a secret, is the cluster.
+        env = { ...world.engine.env, PULUMI_BACKEND_URL: world.engine.backendUrl };
         repo = path.join(world.engine.root, "repos", "shop-platform");
         fs.cpSync(INIT_SOURCES.chart, repo, { recursive: true });
         init({ directory: repo });
         linkSdk(repo);
+        pulumi("stack", "init");
+        pulumi(
+            "config",
+            "set",
+            "--secret",
+            "kaptain:kubeconfig",
+            fs.readFileSync(world.clusters[0].kubeconfig, "utf8"),
+        );
     }, 40 * 60_000);
 
     afterAll(async () => {
@@ -115,6 +131,10 @@ describe.skipIf(!hasCommandPlugin)("kaptain's verbs through the engine", () => {
         expectSuccess(run);
         expect(run.stdout).toMatch(/~ command:local:Command: \(update\)/);
         expect(run.stdout).toContain("KAPTAIN_INPUT_configs_app");
+        // The release lines: helmfile's diff of each phase against the cluster.
+        expect(run.stdout).toMatch(
+            /Releases each phase would change \(helmfile diff against the cluster\):\n {2}config: no release would change\n {2}install: 1 release would change\n {4}~ app {2}upgraded: 1 changed\n/,
+        );
         expect(revisions()).toEqual(before);
     });
 
@@ -147,10 +167,7 @@ describe.skipIf(!hasCommandPlugin)("kaptain's verbs through the engine", () => {
         expect(refused.stderr).toContain("Pulumi.shop.yaml leaves the provision phase off");
         expect(revisions()).toEqual({ "provision-configs": 1 });
 
-        execFileSync("pulumi", ["config", "set", "--path", "kaptain:phases.provision", "true", "--stack", "shop"], {
-            cwd: repo,
-            env: { ...process.env, ...env },
-        });
+        pulumi("config", "set", "--path", "kaptain:phases.provision", "true");
         expectSuccess(await kaptain("provision", "shop"));
         expect(revisions()).toEqual({ "provision-configs": 1, seed: 1 });
         expect(phasesInState()).toEqual(["config", "provision"]);
@@ -164,6 +181,22 @@ describe.skipIf(!hasCommandPlugin)("kaptain's verbs through the engine", () => {
             world.kubectl(world.clusters[0], "get", "configmap", "app", "-n", "shop", "-o", "json"),
         ) as { data: Record<string, string> };
         expect(configMap.data.greeting).toBe("bonjour");
+    });
+
+    it(SCENARIO.upRemoves, async () => {
+        const set = (value: string) => pulumi("config", "set", "--path", "kaptain:phases.provision", value);
+        set("false");
+        try {
+            const run = await kaptain("up", "shop");
+            expect(run.status).toBe(2);
+            expect(run.stderr).toContain(
+                "- shop-platform-provision (command:local:Command, delete): its delete runs helmfile destroy of the releases labelled action=provision",
+            );
+        } finally {
+            set("true");
+        }
+        expect(revisions().seed).toBe(1);
+        expect(phasesInState().sort()).toEqual(["config", "install", "provision"]);
     });
 
     it(SCENARIO.failure, async () => {
@@ -191,5 +224,12 @@ describe.skipIf(!hasCommandPlugin)("kaptain's verbs through the engine", () => {
         expectSuccess(await kaptain("destroy", "shop", "--yes"));
         expect(revisions()).toEqual({});
         expect(phasesInState()).toEqual([]);
+    });
+
+    it(SCENARIO.secrets, () => {
+        expect(printed).toContain("kaptain destroy shop: done");
+        for (const secret of [...kubeconfigCredentials(world.clusters[0].kubeconfig), "adopt-db-password-0003"]) {
+            expect(printed).not.toContain(secret);
+        }
     });
 });
