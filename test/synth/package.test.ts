@@ -113,4 +113,32 @@ describe("the packed package", () => {
         expect(run.stdout).toContain("command:local:Command geo-install");
         expect(fs.existsSync(path.join(project, "out/dev/phases/install.create.sh"))).toBe(true);
     });
+
+    it("runs `npx kaptain init` on a kaptain repository, whose stacks then pass `npx kaptain synth`", () => {
+        fs.cpSync(path.join(REPO_ROOT, "test/fixtures/init-chart"), path.join(project, "kaptain-repo"), {
+            recursive: true,
+        });
+        const npx = (...args: string[]) =>
+            spawnSync("npx", ["--no-install", "kaptain", ...args], {
+                cwd: project,
+                encoding: "utf8",
+                timeout: 120_000,
+            });
+        const init = npx("init", "kaptain-repo");
+        expect(init.stderr).toBe("");
+        expect(init.status).toBe(0);
+        // The versions the package is tested with, from its own package.json.
+        const written = JSON.parse(fs.readFileSync(path.join(project, "kaptain-repo/package.json"), "utf8")) as {
+            dependencies: Record<string, string>;
+        };
+        expect(written.dependencies["@pulumi/pulumi"]).toBe(
+            installLine()
+                .find(w => w.startsWith("@pulumi/pulumi@"))!
+                .split("@")[2],
+        );
+        const synth = npx("synth", "--project", "kaptain-repo", "--stack", "shop");
+        expect(synth.stderr).not.toContain("kaptain synth:");
+        expect(synth.status).toBe(0);
+        expect(synth.stdout).toContain("command:local:Command kaptain-repo-install");
+    });
 });
