@@ -108,20 +108,16 @@ export async function runVerb(options: VerbOptions): Promise<number> {
                 note: text => io.stderr.write(`${title}: ${text}`),
             });
         }
+        const check = (steps: readonly Step[]) => checkPhasesSeen(options, project, phases, deployed, steps);
         if (!options.yes) {
-            const steps: Step[] = [];
-            const onEvent = (event: EngineEvent) => {
-                const m = event.resourcePreEvent?.metadata;
-                if (m !== undefined) {
-                    steps.push({ urn: m.urn, type: m.type, op: m.op });
+            const steps = await stepsOf(async onEvent => {
+                if (definition.operation === "destroy") {
+                    await stack.destroy({ ...common, previewOnly: true, onEvent });
+                } else {
+                    await stack.preview({ ...common, onEvent });
                 }
-            };
-            if (definition.operation === "destroy") {
-                await stack.destroy({ ...common, previewOnly: true, onEvent });
-            } else {
-                await stack.preview({ ...common, onEvent });
-            }
-            checkPhasesSeen(options, project, phases, deployed, steps);
+            });
+            check(steps);
             if (steps.every(s => s.op === "same")) {
                 io.stderr.write(`${title}: nothing to do\n`);
                 return 0;
@@ -131,11 +127,16 @@ export async function runVerb(options: VerbOptions): Promise<number> {
                 return 1;
             }
         }
-        if (definition.operation === "destroy") {
-            await stack.destroy(common);
-        } else {
-            await stack.up(common);
-        }
+        // With --yes there was no preview: the run's own steps show whether the program did as the verb asked.
+        check(
+            await stepsOf(async onEvent => {
+                if (definition.operation === "destroy") {
+                    await stack.destroy({ ...common, onEvent });
+                } else {
+                    await stack.up({ ...common, onEvent });
+                }
+            }),
+        );
         io.stderr.write(`${title}: done\n`);
         return 0;
     } catch (err) {
@@ -200,6 +201,18 @@ async function stateResources(stack: Stack, cli: PulumiCommand, workDir: string)
     });
     const state = JSON.parse(stdout) as { deployment?: { resources?: StateResource[] } };
     return state.deployment?.resources ?? [];
+}
+
+/** The steps the engine reports while `operation` runs. */
+async function stepsOf(operation: (onEvent: (event: EngineEvent) => void) => Promise<void>): Promise<Step[]> {
+    const steps: Step[] = [];
+    await operation(event => {
+        const m = event.resourcePreEvent?.metadata;
+        if (m !== undefined) {
+            steps.push({ urn: m.urn, type: m.type, op: m.op });
+        }
+    });
+    return steps;
 }
 
 /** Which phases the run leaves as they are, when the verb names some. */

@@ -27,6 +27,7 @@ const SCENARIO = {
     upRemoves: "kaptain up asks before it removes a phase the stack file turns off, and refuses without a terminal",
     failure: "a failed deploy exits with the Pulumi CLI's status and names the phase",
     destroy: "kaptain destroy --yes removes every release and empties the state",
+    phasesInCode: "kaptain uninstall on a program that sets its phases in code says so, and removes nothing",
     secrets: "nothing the CLI printed holds a kubeconfig credential or a secret.yaml value",
 } as const;
 
@@ -224,6 +225,28 @@ describe.skipIf(!hasCommandPlugin)("kaptain's verbs through the engine", () => {
         expectSuccess(await kaptain("destroy", "shop", "--yes"));
         expect(revisions()).toEqual({});
         expect(phasesInState()).toEqual([]);
+    });
+
+    it(SCENARIO.phasesInCode, async () => {
+        const program = path.join(repo, "index.ts");
+        fs.writeFileSync(
+            program,
+            fs
+                .readFileSync(program, "utf8")
+                .replace(
+                    "infrastructureArgsFromConfig())",
+                    "{ ...infrastructureArgsFromConfig(), phases: { config: true, install: true } })",
+                ),
+        );
+        expectSuccess(await kaptain("install", "shop"));
+        const run = await kaptain("uninstall", "shop", "--yes");
+        expect(run.status).toBe(2);
+        expect(run.stderr).toContain(
+            "kaptain uninstall shop: the program still registers the install phase. The verbs work on programs that " +
+                "build their Infrastructure from stack config (infrastructureArgsFromConfig(), as kaptain init writes index.ts)",
+        );
+        expect(revisions().app).toBe(1);
+        expectSuccess(await kaptain("destroy", "shop", "--yes"));
     });
 
     it(SCENARIO.secrets, () => {
