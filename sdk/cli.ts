@@ -18,6 +18,8 @@ With --live, each phase's diff action (kaptain diff: hooks in dry run, helmfile 
 also runs against the cluster of --kubeconfig and the releases that would change are
 listed; it changes nothing there and uploads nothing.`;
 
+const FULL_USAGE = `${VERBS_USAGE}\n\n${INIT_USAGE}\n\n${USAGE}`;
+
 async function main(argv: string[]): Promise<number> {
     if (argv[0] === "init") {
         return initCommand(argv.slice(1));
@@ -45,11 +47,11 @@ async function main(argv: string[]): Promise<number> {
     }
     const [command, ...rest] = parsed.positionals;
     if (parsed.values.help || command === undefined) {
-        process.stdout.write(`${VERBS_USAGE}\n\n${INIT_USAGE}\n\n${USAGE}\n`);
+        process.stdout.write(`${FULL_USAGE}\n`);
         return command === undefined && !parsed.values.help ? 2 : 0;
     }
     if (command !== "synth" || rest.length > 0) {
-        process.stderr.write(`kaptain: unknown command '${[command, ...rest].join(" ")}'\n${USAGE}\n`);
+        process.stderr.write(`kaptain: unknown command '${[command, ...rest].join(" ")}'\n${FULL_USAGE}\n`);
         return 2;
     }
     if (parsed.values.live === true && parsed.values.kubeconfig === undefined) {

@@ -55,7 +55,7 @@ export const VERB_DEFINITIONS: Readonly<Record<Verb, VerbDefinition>> = {
     unprovision: { operation: "up", phases: { provision: "off" }, summary: "remove the provision phase" },
     diff: {
         operation: "preview",
-        summary: "preview what `kaptain up` would change, and the releases each phase's helmfile diff would change",
+        summary: "preview what `kaptain up` would change, then the releases helmfile diff finds per phase",
     },
     up: { operation: "up", summary: "deploy every phase Pulumi.<stack>.yaml turns on, remove the others" },
     destroy: { operation: "destroy", summary: "remove everything the stack deployed" },
