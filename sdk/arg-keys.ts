@@ -50,6 +50,7 @@ const PROVISION_CONFIGS: Record<keyof ProvisionConfigsArgs, true> = {
     rcloneConfigFile: true,
     rcloneConfig: true,
     workingDirectory: true,
+    adoptFromChart: true,
 };
 const INFRASTRUCTURE_PROVISION_CONFIGS: Record<keyof InfrastructureProvisionConfigs, true> = {
     secretFile: true,
@@ -60,6 +61,7 @@ const INFRASTRUCTURE_PROVISION_CONFIGS: Record<keyof InfrastructureProvisionConf
     rcloneConfigFile: true,
     rcloneConfig: true,
     allowChartRelease: true,
+    adoptFromChart: true,
 };
 
 /** Keys of ProvisionConfigsArgs that, inside an Infrastructure, belong to the Infrastructure itself. */
