@@ -11,32 +11,41 @@ import { createPhaseCommand, Phase } from "./phase";
 import { PhaseName } from "./phases";
 import { namespaceResource, ProvisionConfigs } from "./provision-configs";
 
+/** What every phase Command of an Infrastructure receives besides its scripts. */
+export interface PhaseInputs {
+    /** The input fingerprint (one variable per group, secret files' digests as secrets), the kubeconfig's variable, the user's variables. */
+    readonly environment: Record<string, pulumi.Input<string>>;
+    /** The kubeconfig's content, a secret, when it is content; empty for a path; none without a kubeconfig. */
+    readonly stdin?: pulumi.Input<string>;
+}
+
 /**
- * The Command environment shared by every phase: the input fingerprint (one variable
- * per group, each a secret: a digest of a file must not let a reader of the state test
- * guesses of what it holds), the kubeconfig as a secret, and the user's variables.
+ * The Command environment and standard input shared by every phase: the input fingerprint
+ * (one variable per group, each a secret: a digest of a file must not let a reader of the
+ * state test guesses of what it holds), the user's variables, and the kubeconfig, a secret
+ * in both: its path in `KAPTAIN_KUBECONFIG`, or its content on standard input (no size
+ * limit there) with `KAPTAIN_KUBECONFIG=-`.
  */
 export function phaseEnvironment(
     layout: RepositoryLayout,
     fingerprint: readonly FingerprintGroup[],
     programDirectory: string,
     args: Pick<InfrastructureArgs, "kubeconfig" | "environment">,
-): Record<string, pulumi.Input<string>> {
+): PhaseInputs {
     const environment: Record<string, pulumi.Input<string>> = { ...(args.environment ?? {}) };
     for (const [key, value] of fingerprintEntries(fingerprint)) {
         environment[key] = pulumi.secret(value);
     }
-    if (args.kubeconfig !== undefined) {
-        environment.KAPTAIN_KUBECONFIG = pulumi.secret(
-            pulumi
-                .output(args.kubeconfig)
-                .apply(k => kubeconfigForScript(k, programDirectory, layout.namespaceDirectory)),
-        );
-    } else {
+    if (args.kubeconfig === undefined) {
         // Set, empty, so that one left in the shell running `pulumi up` is not read.
         environment.KAPTAIN_KUBECONFIG = "";
+        return { environment };
     }
-    return environment;
+    const kubeconfig = pulumi
+        .output(args.kubeconfig)
+        .apply(k => kubeconfigForScript(k, programDirectory, layout.namespaceDirectory));
+    environment.KAPTAIN_KUBECONFIG = pulumi.secret(kubeconfig.variable);
+    return { environment, stdin: pulumi.secret(kubeconfig.stdin) };
 }
 
 /** The phases of an Infrastructure, each undefined when it is disabled. */
@@ -106,7 +115,7 @@ export function buildInfrastructure(
     previous = namespaceObject;
 
     const { fingerprint } = resolved;
-    const environment = phaseEnvironment(layout, fingerprint, programDirectory, args);
+    const { environment, stdin } = phaseEnvironment(layout, fingerprint, programDirectory, args);
 
     let provisionConfigs: ProvisionConfigs | undefined;
     const addProvisionConfigs = () => {
@@ -137,6 +146,7 @@ export function buildInfrastructure(
                 hooksFile: layout.hooksFile,
                 hookTools: resolved.hookTools,
                 environment,
+                stdin,
                 logging: resolved.logging,
                 helmfile: {
                     ...resolved.helmfile,

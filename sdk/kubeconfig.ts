@@ -16,13 +16,33 @@ export function isKubeconfigContent(value: string): boolean {
 }
 
 /**
- * Kubeconfig content passes as is. A relative path is given relative to the program's
- * directory, but the script runs in the namespace directory: rebase it, keeping it
- * relative so that two clones of the repository give the same inputs.
+ * The value of `KAPTAIN_KUBECONFIG` that says "the content is on standard input". Content
+ * travels as the Command's `stdin`, never in its environment: Linux caps one environment
+ * string at 128 KiB (MAX_ARG_STRLEN), a kubeconfig of some 25 clusters is larger, and
+ * `exec` would fail with "Argument list too long" after earlier resources were deployed.
  */
-export function kubeconfigForScript(value: string, programDirectory: string, namespaceDirectory: string): string {
+export const KUBECONFIG_ON_STDIN = "-";
+
+/** How a phase script receives the kubeconfig: `KAPTAIN_KUBECONFIG`, and the Command's `stdin`. */
+export interface ScriptKubeconfig {
+    /** A path, or {@link KUBECONFIG_ON_STDIN}. */
+    readonly variable: string;
+    /** The content when it is the content, else empty (the provider then gives no stdin). */
+    readonly stdin: string;
+}
+
+/**
+ * Content goes to the script's standard input. A relative path is given relative to the
+ * program's directory, but the script resolves it from the namespace directory: rebase it,
+ * keeping it relative so that two clones of the repository give the same inputs.
+ */
+export function kubeconfigForScript(
+    value: string,
+    programDirectory: string,
+    namespaceDirectory: string,
+): ScriptKubeconfig {
     if (isKubeconfigContent(value)) {
-        return value;
+        return { variable: KUBECONFIG_ON_STDIN, stdin: value };
     }
     // helmfile and kubectl would hang reading a FIFO: say so now, not at deploy time.
     const problem = notRegularFileProblem(kubeconfigFile(value, programDirectory));
@@ -30,9 +50,11 @@ export function kubeconfigForScript(value: string, programDirectory: string, nam
         throw new Error(`\`kubeconfig\`: ${problem}`);
     }
     if (path.isAbsolute(value) || value.startsWith("~")) {
-        return value;
+        return { variable: value, stdin: "" };
     }
-    return path.relative(namespaceDirectory, path.resolve(programDirectory, value)) || ".";
+    const relative = path.relative(namespaceDirectory, path.resolve(programDirectory, value)) || ".";
+    // A file named `-` is a file, not the standard input.
+    return { variable: relative === KUBECONFIG_ON_STDIN ? `./${relative}` : relative, stdin: "" };
 }
 
 /**

@@ -49,6 +49,8 @@ export interface PhaseCommandArgs {
     readonly helmfile: PhaseInvocationInputs;
     /** The Command's environment: fingerprint, kubeconfig (secret), user variables. */
     readonly environment: Record<string, pulumi.Input<string>>;
+    /** The Command's standard input: the kubeconfig's content (secret), when there is a kubeconfig. */
+    readonly stdin?: pulumi.Input<string>;
     /** What of the hooks' and helmfile's output leaves the script. */
     readonly logging: PhaseLogging;
 }
@@ -192,6 +194,9 @@ export function createPhaseCommand(
             },
             // The script itself decides what of its output leaves it (`logging`); the
             // provider streams what does.
+            // The kubeconfig's content, when it is content: no size limit, unlike a variable.
+            // A change is an update (only `triggers` replace), and the state keeps it secret.
+            ...(args.stdin !== undefined ? { stdin: args.stdin } : {}),
             logging: "stdoutAndStderr",
             // helmfile's output can be large; feeding it back as environment could exceed
             // the kernel's argument limit on the next update.
@@ -201,8 +206,10 @@ export function createPhaseCommand(
         },
         {
             ...opts,
-            // Hooks and helmfile may print values: the state keeps their output encrypted.
-            additionalSecretOutputs: ["stdout", "stderr"],
+            // Hooks and helmfile may print values: the state keeps their output encrypted. The
+            // provider echoes its inputs as outputs: `stdin` (kubeconfig content) stays secret
+            // there too, whatever the provider does with an input's secrecy.
+            additionalSecretOutputs: ["stdout", "stderr", "stdin"],
         },
     );
 

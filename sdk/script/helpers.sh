@@ -198,15 +198,41 @@ kaptain_diff_status() {
   fi
 }
 
-# The kubeconfig comes through the environment (a Pulumi secret), never through the
-# command string. Content is written to a private file that the trap removes.
+# kaptain_kubeconfig_file: a file for the kubeconfig's content that no path on disk leads
+# to. It is created empty, opened on file descriptor 47 (fixed and high: bash 3 can open it,
+# hooks are unlikely to use it) and unlinked before the caller writes the content there.
+# helmfile, helm, kubectl and the hooks open it as /proc/<this shell>/fd/47, which reopens
+# the file from its start each time (not /dev/fd/47: helmfile does not pass the descriptor
+# on to helm). When this shell ends in any way, a SIGKILL included, the kernel closes the
+# descriptor and frees the content: no trap is needed. Without /proc the file keeps its
+# name in the private temporary folder, which the trap removes.
+kaptain_kubeconfig_file() {
+  local file="$KAPTAIN_TMP/kubeconfig"
+  (umask 077 && : >"$file")
+  exec 47<>"$file"
+  if [ -r "/proc/$$/fd/47" ]; then
+    rm -f -- "$file"
+    export KUBECONFIG="/proc/$$/fd/47"
+  else
+    export KUBECONFIG="$file"
+  fi
+}
+
+# The kubeconfig comes from the Command (a Pulumi secret), never through the command
+# string: KAPTAIN_KUBECONFIG is a path, or `-` when the content is on standard input (an
+# environment variable is capped at 128 KiB). Content in the variable itself (a phase
+# script run by hand) is taken too. Content goes to kaptain_kubeconfig_file.
 kaptain_kubeconfig() {
   if [ -n "${KAPTAIN_KUBECONFIG:-}" ]; then
     case "$KAPTAIN_KUBECONFIG" in
+      -)
+        kaptain_kubeconfig_file
+        cat >&47
+        ;;
       *"
 "*|apiVersion:*|"{"*)
-        (umask 077 && printf '%s\n' "$KAPTAIN_KUBECONFIG" >"$KAPTAIN_TMP/kubeconfig")
-        export KUBECONFIG="$KAPTAIN_TMP/kubeconfig"
+        kaptain_kubeconfig_file
+        printf '%s\n' "$KAPTAIN_KUBECONFIG" >&47
         ;;
       [~]/*)
         export KUBECONFIG="$HOME/${KAPTAIN_KUBECONFIG#??}"

@@ -6,12 +6,14 @@ import { isKubeconfigContent } from "../../sdk/kubeconfig";
 import { HELPERS_PATH } from "../../sdk/script/helpers";
 import { readTree, tempDir, writeTree } from "../support/fixture";
 
+const KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user: {token: not-for-disk}\n";
+
 /**
  * Runs `body` in bash with helpers.sh sourced and kaptain's variables set for `dir`.
  * KAPTAIN_* variables of `env` are set after the helpers, as the phase scripts set theirs
  * (the helpers drop any the shell brought along).
  */
-function bash(dir: string, body: string, env: Record<string, string> = {}) {
+function bash(dir: string, body: string, env: Record<string, string> = {}, input = "") {
     const own = Object.entries(env).filter(([k]) => k.startsWith("KAPTAIN_"));
     const script = [
         "set -eo pipefail",
@@ -21,10 +23,17 @@ function bash(dir: string, body: string, env: Record<string, string> = {}) {
         "KAPTAIN_ACTION=test",
         `export KAPTAIN_NAMESPACE=dev KAPTAIN_WORKING_DIRECTORY="$PWD" KAPTAIN_NAMESPACE_DIRECTORY="$PWD/namespaces/dev"`,
         `KAPTAIN_EMBED_DIRECTORY="$KAPTAIN_NAMESPACE_DIRECTORY/provision-configs/.kaptain"`,
-        `KAPTAIN_TMP=$(mktemp -d)`,
+        // In the test's folder, which is removed after the file's tests.
+        `KAPTAIN_TMP=$(mktemp -d "$PWD/kaptain-tmp.XXXXXXXX")`,
         body,
     ].join("\n");
-    return spawnSync("bash", ["-c", script], { cwd: dir, encoding: "utf8", env: { ...process.env, ...env } });
+    return spawnSync("bash", ["-c", script], {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, ...env },
+        input,
+        maxBuffer: 64 * 1024 * 1024,
+    });
 }
 
 describe("merge_config", () => {
@@ -228,8 +237,67 @@ describe("the kubeconfig rule, in TypeScript and in bash", () => {
             VALUE: value,
         });
         expect(r.status).toBe(0);
-        const writtenAsFile = r.stdout.endsWith("/kubeconfig") && r.stdout.startsWith("/");
+        const writtenAsFile = /^\/proc\/\d+\/fd\/47$/.test(r.stdout);
         expect(writtenAsFile).toBe(isKubeconfigContent(value));
+    });
+});
+
+describe("kaptain_kubeconfig with content", () => {
+    // 40 clusters with a 40 KB CA each: some 1.6 MB, far over Linux's 128 KiB for one
+    // environment string.
+    const big =
+        "apiVersion: v1\nkind: Config\nclusters:\n" +
+        Array.from(
+            { length: 40 },
+            (_, i) =>
+                `- name: c${i}\n  cluster:\n    server: https://c${i}.example:6443\n` +
+                `    certificate-authority-data: ${"QUJD".repeat(10_000)}\n`,
+        ).join("");
+
+    it("reads `-` as: the content is on standard input, whole, however large", () => {
+        const dir = tempDir();
+        const r = bash(
+            dir,
+            [
+                "export KAPTAIN_KUBECONFIG=-",
+                "kaptain_kubeconfig",
+                'printf "%s\\n" "$KUBECONFIG" >&2',
+                'cat -- "$KUBECONFIG"',
+            ].join("\n"),
+            {},
+            big,
+        );
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toBe(big);
+        expect(r.stderr.trim()).toMatch(/^\/proc\/\d+\/fd\/47$/);
+    });
+
+    it("is in a private file that no path leads to, which every process of the run can read", () => {
+        const dir = tempDir();
+        const r = bash(
+            dir,
+            [
+                "export KAPTAIN_KUBECONFIG=-",
+                "kaptain_kubeconfig",
+                // What a hook's subshell, a child process and a child's child read.
+                '(cat -- "$KUBECONFIG") >"$PWD/subshell"',
+                // `; :` keeps bash from exec-ing cat: cat is the grandchild.
+                'bash -c \'cat -- "$KUBECONFIG"; :\' >"$PWD/grandchild"',
+                'stat -L -c %a -- "$KUBECONFIG"',
+                'readlink -- "$KUBECONFIG"',
+                'ls -A -- "$KAPTAIN_TMP"',
+            ].join("\n"),
+            {},
+            KUBECONFIG,
+        );
+        expect(r.status, r.stderr).toBe(0);
+        expect(fs.readFileSync(path.join(dir, "subshell"), "utf8")).toBe(KUBECONFIG);
+        expect(fs.readFileSync(path.join(dir, "grandchild"), "utf8")).toBe(KUBECONFIG);
+        const [mode, link, ...listing] = r.stdout.trimEnd().split("\n");
+        expect(mode).toBe("600");
+        // Unlinked before the content was written: nothing on disk names it.
+        expect(link).toMatch(/\/kubeconfig \(deleted\)$/);
+        expect(listing).toEqual([]);
     });
 });
 

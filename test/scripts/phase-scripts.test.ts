@@ -1,10 +1,10 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { copyFixture, readTree, tempDir } from "../support/fixture";
 import { captured, CapturedCommand, commandOf, runProgram } from "../support/program";
-import { runCaptured, RunOptions, startCaptured } from "../support/run-script";
+import { invocation, runCaptured, RunOptions, startCaptured } from "../support/run-script";
 
 // The repository sits under a path with a space and a command substitution in it: the
 // scripts must work there without running anything.
@@ -14,6 +14,16 @@ const nsDir = path.join(repo, "namespaces", "dev");
 const remote = path.join(root, "remote");
 const programDirectory = process.cwd();
 const KUBECONFIG_CONTENT = "apiVersion: v1\nkind: Config\nclusters: []\n";
+// 40 clusters with a 40 KB CA each: some 1.6 MB, far over Linux's 128 KiB for one
+// environment string (MAX_ARG_STRLEN).
+const BIG_KUBECONFIG =
+    "apiVersion: v1\nkind: Config\nclusters:\n" +
+    Array.from(
+        { length: 40 },
+        (_, i) =>
+            `- name: c${i}\n  cluster:\n    server: https://c${i}.example:6443\n` +
+            `    certificate-authority-data: ${"QUJD".repeat(10_000)}\n`,
+    ).join("");
 
 let commands: Record<"config" | "install" | "provision", CapturedCommand>;
 /** The install phase with each `logging` setting. */
@@ -24,6 +34,8 @@ let synced: CapturedCommand;
 let prodInstall: CapturedCommand;
 /** A phase whose program gives no kubeconfig. */
 let ambientInstall: CapturedCommand;
+/** A phase whose kubeconfig is over 1 MiB. */
+let bigInstall: CapturedCommand;
 let record: string;
 let runtimeDir: string;
 
@@ -62,6 +74,12 @@ beforeAll(async () => {
         });
         // No kubeconfig: the scripts use the ambient one.
         new Infrastructure("ambient", { namespace: "prod", workingDirectory: repo, hooks: false });
+        new Infrastructure("big", {
+            namespace: "prod",
+            workingDirectory: repo,
+            hooks: false,
+            kubeconfig: BIG_KUBECONFIG,
+        });
         new Infrastructure("synced", {
             namespace: "dev",
             workingDirectory: repo,
@@ -72,6 +90,7 @@ beforeAll(async () => {
     synced = captured(commandOf(engine, "synced-install"));
     prodInstall = captured(commandOf(engine, "prod-install"));
     ambientInstall = captured(commandOf(engine, "ambient-install"));
+    bigInstall = captured(commandOf(engine, "big-install"));
     logged = {
         all: captured(commandOf(engine, "all-install")),
         stderr: captured(commandOf(engine, "geo-install")),
@@ -95,6 +114,16 @@ function run(cmd: CapturedCommand, which: "create" | "delete", extra: Partial<Ru
         stubHelmfile: extra.stubHelmfile,
         env: { HELMFILE_RECORD: record, FIXTURE_RECORD: record, XDG_RUNTIME_DIR: runtimeDir, ...extra.env },
     });
+}
+
+/** Resolves once `done()` holds; polls every 50 ms, gives up after 30 s. */
+async function until(done: () => boolean): Promise<void> {
+    for (let waited = 0; !done(); waited += 50) {
+        if (waited > 30_000) {
+            throw new Error("gave up waiting");
+        }
+        await new Promise(resolve => setTimeout(resolve, 50));
+    }
 }
 
 function helmfileCalls(): string[] {
@@ -220,14 +249,59 @@ describe("install create", () => {
         expect(env.KAPTAIN_NAMESPACE_DIRECTORY).toBe(fs.realpathSync(nsDir));
     });
 
-    it("writes kubeconfig content to a private file that helmfile gets as KUBECONFIG, then removes it", () => {
-        run(commands.install, "create");
+    it("hands kubeconfig content to helmfile and the hooks in a private file that no path on disk leads to", () => {
+        const result = run(commands.install, "create", {
+            // A hook's child process reads it too.
+            env: { FIXTURE_EVAL: `bash -c 'cat -- "$KUBECONFIG"; :' >"$FIXTURE_RECORD/hook-kubeconfig"` },
+        });
+        expect(result.status, result.stderr).toBe(0);
         const env = helmfileEnv();
-        expect(fs.readFileSync(path.join(record, "call-1", "kubeconfig"), "utf8")).toBe(KUBECONFIG_CONTENT + "\n");
+        expect(fs.readFileSync(path.join(record, "call-1", "kubeconfig"), "utf8")).toBe(KUBECONFIG_CONTENT);
+        expect(fs.readFileSync(path.join(record, "hook-kubeconfig"), "utf8")).toBe(KUBECONFIG_CONTENT);
         expect(fs.readFileSync(path.join(record, "call-1", "kubeconfig.mode"), "utf8").trim()).toBe("600");
         expect(env.KAPTAIN_KUBECONFIG).toBeUndefined();
-        expect(env.KUBECONFIG.startsWith(runtimeDir)).toBe(true);
-        expect(fs.existsSync(env.KUBECONFIG)).toBe(false);
+        // The script's own descriptor, its file unlinked while helmfile ran.
+        expect(env.KUBECONFIG).toMatch(/^\/proc\/\d+\/fd\/47$/);
+        expect(fs.readFileSync(path.join(record, "call-1", "kubeconfig.link"), "utf8")).toMatch(/ \(deleted\)\n$/);
+        expectCleanedUp();
+    });
+
+    it("takes a kubeconfig over 1 MiB, which reaches helmfile whole", () => {
+        // Run as the command provider runs it: an environment string over 128 KiB would
+        // fail here with E2BIG ("Argument list too long").
+        const result = run(bigInstall, "create");
+        expect(result.status, result.stderr).toBe(0);
+        expect(fs.readFileSync(path.join(record, "call-1", "kubeconfig"), "utf8")).toBe(BIG_KUBECONFIG);
+        expectCleanedUp();
+        // The content is the Command's stdin: no environment value comes near the limit.
+        for (const [key, value] of Object.entries(bigInstall.environment)) {
+            expect(Buffer.byteLength(value), key).toBeLessThan(64 * 1024);
+        }
+    });
+
+    it("leaves no kubeconfig on disk when the phase's bash is SIGKILLed (the command provider's cancel)", async () => {
+        const { bin, args, cwd, env, stdin } = invocation(commands.install, "create", {
+            programDirectory,
+            env: { HELMFILE_RECORD: record, FIXTURE_RECORD: record, XDG_RUNTIME_DIR: runtimeDir, HELMFILE_SLEEP: "60" },
+        });
+        // Its own process group, so that the helmfile it leaves running can be ended after.
+        const child = spawn(bin, args, { cwd, env, stdio: ["pipe", "ignore", "ignore"], detached: true });
+        child.stdin.end(stdin);
+        const exited = new Promise(resolve => child.on("exit", resolve));
+        try {
+            // helmfile is running: it has read the kubeconfig.
+            await until(() => fs.existsSync(path.join(record, "call-1", "kubeconfig.link")));
+            child.kill("SIGKILL");
+            await exited;
+            const left = spawnSync("grep", ["-rl", "--", "kind: Config", runtimeDir, nsDir], { encoding: "utf8" });
+            expect(left.stdout).toBe("");
+        } finally {
+            process.kill(-child.pid!, "SIGKILL");
+            // What the trap would have removed (the lock and the embed folder belong to
+            // the lock's tests): the next test starts clean.
+            fs.rmSync(path.join(repo, ".kaptain-lock"), { force: true });
+            fs.rmSync(path.join(nsDir, "provision-configs", ".kaptain"), { recursive: true, force: true });
+        }
     });
 
     it("embeds merged configs: namespace files override common ones, values.yaml* left out", () => {

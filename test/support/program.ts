@@ -46,6 +46,8 @@ export interface CapturedCommand {
     readonly dir: string;
     readonly interpreter: string[];
     readonly environment: Record<string, string>;
+    /** What the provider writes to the script's standard input (the kubeconfig's content). */
+    readonly stdin?: string;
     readonly triggers?: unknown;
 }
 

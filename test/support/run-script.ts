@@ -18,8 +18,11 @@ export interface RunOptions {
     readonly stubHelmfile?: boolean;
 }
 
-/** The interpreter, its arguments, the directory and the environment, as the command provider sets them. */
-function invocation(cmd: CapturedCommand, which: "create" | "update" | "delete", options: RunOptions) {
+/**
+ * The interpreter, its arguments, the directory, the environment and the standard input, as
+ * the command provider sets them (no stdin, or an empty one: /dev/null).
+ */
+export function invocation(cmd: CapturedCommand, which: "create" | "update" | "delete", options: RunOptions) {
     const env: Record<string, string | undefined> = { ...process.env, ...options.env };
     if (options.stubHelmfile !== false) {
         env.PATH = `${STUB_BIN}:${env.PATH}`;
@@ -31,6 +34,7 @@ function invocation(cmd: CapturedCommand, which: "create" | "update" | "delete",
         args: [...args, cmd[which] ?? cmd.create],
         cwd: path.resolve(options.programDirectory, cmd.dir),
         env: { ...env, ...cmd.environment },
+        stdin: cmd.stdin ?? "",
     };
 }
 
@@ -44,8 +48,8 @@ export function runCaptured(
     which: "create" | "update" | "delete",
     options: RunOptions,
 ): ScriptRun {
-    const { bin, args, cwd, env } = invocation(cmd, which, options);
-    const result = spawnSync(bin, args, { cwd, env, encoding: "utf8", timeout: 60_000 });
+    const { bin, args, cwd, env, stdin } = invocation(cmd, which, options);
+    const result = spawnSync(bin, args, { cwd, env, input: stdin, encoding: "utf8", timeout: 60_000 });
     if (result.error) {
         throw result.error;
     }
@@ -58,9 +62,12 @@ export function startCaptured(
     which: "create" | "update" | "delete",
     options: RunOptions,
 ): Promise<ScriptRun> {
-    const { bin, args, cwd, env } = invocation(cmd, which, options);
+    const { bin, args, cwd, env, stdin } = invocation(cmd, which, options);
     return new Promise((resolve, reject) => {
-        const child = spawn(bin, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+        const child = spawn(bin, args, { cwd, env, stdio: ["pipe", "pipe", "pipe"], timeout: 60_000 });
+        // A script that ends before it reads its input closes the pipe: not this run's error.
+        child.stdin.on("error", () => undefined);
+        child.stdin.end(stdin);
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", d => {

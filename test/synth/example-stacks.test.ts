@@ -82,6 +82,8 @@ describe("dev and prod plans", () => {
             "environment.KAPTAIN_KUBECONFIG",
             "environment.KAPTAIN_SCRIPT_CREATE",
             "environment.KAPTAIN_SCRIPT_DELETE",
+            // The kubeconfig's content, when it is content (prod's is a path: empty).
+            "stdin",
         ]);
         const script = (r: typeof dev) => (r.inputs.environment as Record<string, string>).KAPTAIN_SCRIPT_CREATE;
         const devLines = script(dev).split("\n");

@@ -112,6 +112,15 @@ describe("environment and secrets", () => {
         }
     });
 
+    it("hands kubeconfig content over as the Command's stdin, a secret in its inputs and outputs", () => {
+        const install = commandOf(engine, "geo-install");
+        // An environment variable is capped at 128 KiB; standard input has no limit.
+        expect(captured(install).stdin).toBe(KUBECONFIG_CONTENT);
+        expect(captured(install).environment.KAPTAIN_KUBECONFIG).toBe("-");
+        expect(isSecretInput(install, "stdin")).toBe(true);
+        expect(install.additionalSecretOutputs).toContain("stdin");
+    });
+
     it("keeps every file out of everything but a secret digest", () => {
         const install = commandOf(engine, "geo-install");
         const inputs = Object.keys(captured(install).environment).filter(k => k.startsWith("KAPTAIN_INPUT_"));

@@ -12,7 +12,7 @@ const repo = copyFixture(path.join(root, "repo"));
 const KUBECONFIG = "apiVersion: v1\nkind: Config\n";
 
 describe("phase Commands", () => {
-    it("keep stdout and stderr encrypted in the state, and stream what the script lets out", async () => {
+    it("keep stdout, stderr and stdin (kubeconfig content) encrypted in the state, and stream what the script lets out", async () => {
         const engine = await runInfrastructure({
             namespace: "dev",
             workingDirectory: repo,
@@ -21,7 +21,7 @@ describe("phase Commands", () => {
         });
         for (const phase of ["config", "install", "provision"]) {
             const cmd = commandOf(engine, `geo-${phase}`);
-            expect(cmd.additionalSecretOutputs).toEqual(["stdout", "stderr"]);
+            expect(cmd.additionalSecretOutputs).toEqual(["stdout", "stderr", "stdin"]);
             expect(cmd.inputs.logging).toBe("stdoutAndStderr");
             expect(scriptsOf(cmd).create).toContain("\nkaptain_output stderr\n");
             expect(scriptsOf(cmd).delete).toContain("\nkaptain_output stderr\n");
