@@ -6,8 +6,9 @@ import { relativeFrom } from "./layout";
 export const WORKING_DIRECTORY_COMMAND = "pwd -P";
 
 /**
- * The `dir` of a phase Command: the namespace directory, relative to the directory the
- * command provider runs in.
+ * The `dir` of a phase Command: the working directory (the Helmfile repository), relative
+ * to the directory the command provider runs in. (The scripts move on to the namespace
+ * folder themselves, so that a delete whose folder is gone still runs and says so.)
  *
  * The provider resolves a relative `dir` against its own working directory, which is the
  * Pulumi project's directory: the program's directory under `pulumi up`, but not for an
@@ -21,14 +22,14 @@ export const WORKING_DIRECTORY_COMMAND = "pwd -P";
  *
  * The invoke takes the parent's command provider, as the phases do.
  */
-export function commandDirectory(namespaceDirectory: string, parent: pulumi.Resource): pulumi.Output<string> {
+export function commandDirectory(directory: string, parent: pulumi.Resource): pulumi.Output<string> {
     return command.local
         .runOutput({ command: WORKING_DIRECTORY_COMMAND, logging: "none" }, { parent })
         .apply(result => {
             // Pulumi's usual test mocks answer an invoke with its inputs: no stdout. A program
             // under them runs where `pulumi up` would run it, so its directory stands in.
             if (result.stdout === undefined) {
-                return relativeFrom(process.cwd(), namespaceDirectory);
+                return relativeFrom(process.cwd(), directory);
             }
             const providerDirectory = result.stdout.trim();
             if (!providerDirectory.startsWith("/")) {
@@ -38,6 +39,6 @@ export function commandDirectory(namespaceDirectory: string, parent: pulumi.Reso
                     parent,
                 );
             }
-            return relativeFrom(providerDirectory, namespaceDirectory);
+            return relativeFrom(providerDirectory, directory);
         });
 }

@@ -131,7 +131,10 @@ export function buildInfrastructure(
     };
 
     const phases: { [P in PhaseName]?: Phase } = {};
-    const directory = resolved.phases.length > 0 ? commandDirectory(layout.namespaceDirectory, parent) : undefined;
+    // The Commands run from the working directory, and the scripts move to the namespace
+    // folder: a delete whose folder is gone can then still say what it leaves behind (a
+    // `dir` that is gone fails in the provider's chdir, before any script runs).
+    const directory = resolved.phases.length > 0 ? commandDirectory(layout.workingDirectory, parent) : undefined;
     if (!resolved.phases.some(p => p.name === "config")) {
         addProvisionConfigs();
     }
@@ -142,7 +145,7 @@ export function buildInfrastructure(
                 phase: phase.name,
                 namespace: layout.namespace,
                 commandDirectory: directory!,
-                workingFromNamespace: layout.workingFromNamespace,
+                namespaceFromWorking: layout.namespaceFromWorking,
                 hooksFile: layout.hooksFile,
                 hookTools: resolved.hookTools,
                 environment,

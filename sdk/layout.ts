@@ -32,8 +32,8 @@ export interface RepositoryLayout {
     readonly workingDirectory: string;
     /** `namespaces/<ns>` when it exists, else the working directory; absolute. */
     readonly namespaceDirectory: string;
-    /** The working directory relative to the namespace directory (`.` or `../..`). */
-    readonly workingFromNamespace: string;
+    /** The namespace directory relative to the working directory (`.` or `./namespaces/<ns>`). */
+    readonly namespaceFromWorking: string;
     /** hooks.sh relative to the namespace directory, or undefined when there is none. */
     readonly hooksFile?: string;
     /** The `--file` to pass helmfile, relative to the namespace directory; undefined when helmfile finds its own. */
@@ -187,7 +187,7 @@ export function resolveLayout(options: LayoutOptions): { layout?: RepositoryLayo
             namespace: options.namespace,
             workingDirectory,
             namespaceDirectory,
-            workingFromNamespace: relativeFrom(namespaceDirectory, workingDirectory),
+            namespaceFromWorking: relativeFrom(workingDirectory, namespaceDirectory),
             hooksFile,
             helmfileFile,
         },

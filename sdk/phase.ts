@@ -41,9 +41,10 @@ export interface PhaseInvocationInputs {
 export interface PhaseCommandArgs {
     readonly phase: PhaseName;
     readonly namespace: string;
-    /** The namespace directory, relative to the command provider's working directory. */
+    /** The working directory, relative to the command provider's working directory. */
     readonly commandDirectory: pulumi.Input<string>;
-    readonly workingFromNamespace: string;
+    /** The namespace directory, relative to the working directory. */
+    readonly namespaceFromWorking: string;
     readonly hooksFile?: string;
     readonly hookTools: readonly string[];
     readonly helmfile: PhaseInvocationInputs;
@@ -158,7 +159,7 @@ export function createPhaseCommand(
             const spec = {
                 phase: args.phase,
                 namespace: args.namespace,
-                workingFromNamespace: args.workingFromNamespace,
+                namespaceFromWorking: args.namespaceFromWorking,
                 hooksFile: args.hooksFile,
                 hookTools: args.hookTools,
                 helmfile: invocation,

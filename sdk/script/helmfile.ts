@@ -88,3 +88,19 @@ export function diffArgv(phase: PhaseName, h: HelmfileInvocation): string[] {
 export function destroyArgv(h: HelmfileInvocation): string[] {
     return [...globalArgs(h), "destroy"];
 }
+
+/**
+ * `helm list` of every release in the namespace, names only: what a delete that cannot run
+ * `helmfile destroy` names as left in the cluster.
+ */
+export function releasesArgv(namespace: string, h: Pick<HelmfileInvocation, "kubeContext">): string[] {
+    return [
+        "helm",
+        ...(h.kubeContext !== undefined ? ["--kube-context", h.kubeContext] : []),
+        "list",
+        "--namespace",
+        namespace,
+        "--all",
+        "--short",
+    ];
+}

@@ -30,10 +30,12 @@ kaptain_error() {
   printf 'kaptain: %s: error: %s\n' "$KAPTAIN_ACTION" "$*" >&3
 }
 
-# kaptain_init ACTION NAMESPACE WORKING_DIR_FROM_HERE
-# Runs in the namespace directory (the Command's `dir`). Exports the variables that
-# hooks and helmfile see, creates the private temporary folder and installs the
-# trap that cleans up on success and on failure.
+# kaptain_init ACTION NAMESPACE NAMESPACE_FOLDER
+# Runs in the working directory (the Command's `dir`) and moves to the namespace folder
+# (relative to it). Exports the variables that hooks and helmfile see, creates the
+# private temporary folder and installs the trap that cleans up on success and on failure.
+# A namespace folder that is gone is reported by kaptain_require_sources: a delete runs
+# from the state, maybe after the folder was removed, and must still say what it leaves.
 kaptain_init() {
   exec 3>&2
   # The Command's environment carries this script and its undo (see scriptLauncher):
@@ -43,13 +45,15 @@ kaptain_init() {
   KAPTAIN_STEP="start"
   KAPTAIN_LOCK=""
   export KAPTAIN_NAMESPACE=$2
-  KAPTAIN_NAMESPACE_DIRECTORY=$(pwd -P)
-  export KAPTAIN_NAMESPACE_DIRECTORY
-  KAPTAIN_WORKING_DIRECTORY=$(cd -- "$3" && pwd -P) || {
-    kaptain_error "working directory '$3' (relative to $KAPTAIN_NAMESPACE_DIRECTORY) does not exist"
-    exit 1
-  }
+  KAPTAIN_WORKING_DIRECTORY=$(pwd -P)
   export KAPTAIN_WORKING_DIRECTORY
+  KAPTAIN_NAMESPACE_FOLDER=$3
+  if cd -- "$3" 2>/dev/null; then
+    KAPTAIN_NAMESPACE_DIRECTORY=$(pwd -P)
+  else
+    KAPTAIN_NAMESPACE_DIRECTORY="$KAPTAIN_WORKING_DIRECTORY/${3#./}"
+  fi
+  export KAPTAIN_NAMESPACE_DIRECTORY
   KAPTAIN_EMBED_DIRECTORY="$KAPTAIN_NAMESPACE_DIRECTORY/provision-configs/.kaptain"
   KAPTAIN_TMP=$(mktemp -d "${XDG_RUNTIME_DIR:-${TMPDIR:-/tmp}}/kaptain.XXXXXXXX")
   KAPTAIN_FAILED_AT=""
@@ -256,6 +260,59 @@ kaptain_kubeconfig() {
     kaptain_error "no kubeconfig: pass \`kubeconfig\` to the Infrastructure, export KUBECONFIG, or create ~/.kube/config"
     KAPTAIN_MISSING=1
   fi
+}
+
+# kaptain_require_sources HELMFILE...: the namespace folder and the helmfile that helmfile
+# will read (HELMFILE relative to the folder; with several, the ones helmfile looks for,
+# any of which will do) are still there. A delete runs the scripts kept in the state: the
+# folder or the helmfile may have been removed or renamed since, in the same change that
+# turned the phase off.
+KAPTAIN_SOURCES_GONE=""
+kaptain_require_sources() {
+  local file
+  if [ ! -d "$KAPTAIN_NAMESPACE_DIRECTORY" ]; then
+    KAPTAIN_SOURCES_GONE="the namespace folder $KAPTAIN_NAMESPACE_FOLDER"
+  else
+    for file in "$@"; do
+      [ ! -e "$file" ] || return 0
+    done
+    KAPTAIN_SOURCES_GONE="the helmfile $(printf '%s or ' "$@" | sed 's/ or $//') (relative to $KAPTAIN_NAMESPACE_FOLDER)"
+  fi
+  kaptain_error "$KAPTAIN_SOURCES_GONE is gone from $KAPTAIN_WORKING_DIRECTORY"
+  KAPTAIN_MISSING=1
+}
+
+# kaptain_stranded UNDO HELM_LIST...: after kaptain_require_sources in a delete. Without
+# its sources the delete cannot run UNDO (`helmfile ... destroy`), and what the phase
+# deployed stays in the cluster: name it (HELM_LIST is the helm command that lists the
+# namespace's releases) and the two ways to remove it. The phase stays in the state.
+kaptain_stranded() {
+  local undo=$1 releases
+  shift
+  [ -n "$KAPTAIN_SOURCES_GONE" ] || return 0
+  kaptain_error "so \`$undo\` cannot run: the releases this phase deployed stay in namespace $KAPTAIN_NAMESPACE"
+  if releases=$(kaptain_list_releases "$@"); then
+    kaptain_error "releases in namespace $KAPTAIN_NAMESPACE now: ${releases:-none}" \
+      "(this phase's are those the selector above picks in the helmfile)"
+  else
+    kaptain_error "could not list the releases in namespace $KAPTAIN_NAMESPACE: run \`$*\`"
+  fi
+  kaptain_error "to remove them, either restore $KAPTAIN_SOURCES_GONE (git checkout) and run pulumi up again," \
+    "which runs this delete; or uninstall them yourself (helm uninstall --namespace $KAPTAIN_NAMESPACE RELEASE...)" \
+    "and then remove this phase from the state (pulumi state delete URN; pulumi stack --show-urns lists them)"
+}
+
+# kaptain_list_releases HELM_LIST...: the release names HELM_LIST prints, comma-separated;
+# fails when helm is missing or the cluster does not answer within 30 seconds.
+kaptain_list_releases() {
+  local names
+  command -v -- "$1" >/dev/null 2>&1 || return 1
+  if command -v timeout >/dev/null 2>&1; then
+    names=$(timeout 30 "$@" 2>/dev/null) || return 1
+  else
+    names=$("$@" 2>/dev/null) || return 1
+  fi
+  printf '%s' "$names" | paste -sd, - | sed 's/,/, /g'
 }
 
 kaptain_preflight() {

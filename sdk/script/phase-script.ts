@@ -1,6 +1,7 @@
+import { DEFAULT_HELMFILES } from "../layout";
 import { PHASES, PhaseName } from "../phases";
 import { helpersSource } from "./helpers";
-import { deployArgv, destroyArgv, diffArgv, HelmfileInvocation } from "./helmfile";
+import { deployArgv, destroyArgv, diffArgv, HelmfileInvocation, releasesArgv } from "./helmfile";
 import { CONTROL_CHARACTERS, shJoin, shQuote } from "./quote";
 
 /**
@@ -17,8 +18,8 @@ export const PHASE_LOGGING: readonly PhaseLogging[] = ["all", "stderr", "steps"]
 export interface PhaseScriptSpec {
     readonly phase: PhaseName;
     readonly namespace: string;
-    /** The working directory relative to the namespace directory (the script's cwd). */
-    readonly workingFromNamespace: string;
+    /** The namespace directory relative to the working directory (the Command's `dir`): `./namespaces/<ns>` or `.`. */
+    readonly namespaceFromWorking: string;
     /** hooks.sh relative to the namespace directory (`./hooks.sh`), when there is one. */
     readonly hooksFile?: string;
     readonly helmfile: HelmfileInvocation;
@@ -114,7 +115,10 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete" | "d
     const tools = ["helmfile", ...(applies ? ["helm", "helm-diff"] : []), ...hookTools];
     const steps: Step[] = [
         {
-            plan: `check that ${tools.join(", ")} ${tools.length > 1 ? "are" : "is"} on PATH and a kubeconfig is known`,
+            plan:
+                `check that ${tools.join(", ")} ${tools.length > 1 ? "are" : "is"} on PATH, a kubeconfig is known ` +
+                "and the namespace folder and its helmfile are there" +
+                (operation === "delete" ? " (if not, name the releases that stay in the namespace)" : ""),
             lines: [
                 `kaptain_require helmfile ${shQuote(spec.helmfile.binary)}`,
                 ...(hidesNotes
@@ -123,6 +127,15 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete" | "d
                 ...(applies ? ["kaptain_require helm helm", "kaptain_require_helm_diff"] : []),
                 ...hookTools.map(tool => `kaptain_require ${tool} ${tool}`),
                 "kaptain_kubeconfig",
+                `kaptain_require_sources ${shJoin(spec.helmfile.file !== undefined ? [spec.helmfile.file] : DEFAULT_HELMFILES)}`,
+                ...(operation === "delete"
+                    ? [
+                          `kaptain_stranded ${shJoin([
+                              shJoin(helmfileLine),
+                              ...releasesArgv(spec.namespace, spec.helmfile),
+                          ])}`,
+                      ]
+                    : []),
                 "kaptain_preflight",
             ],
         },
@@ -178,7 +191,7 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete" | "d
     const header = [
         `# pulumi-kaptain: ${action} (${spec.phase} phase, ${operation === "create" ? "create/update" : operation}) ` +
             `of namespace ${spec.namespace}`,
-        "# Runs with bash in the namespace directory. The plan:",
+        "# Runs with bash from the repository (the Command's dir), in the namespace folder. The plan:",
         ...steps.map((step, i) => `#   ${i + 1}. ${commentText(step.plan)}`),
         "# Each step prints `kaptain: <action>: <step>` on stderr. On every exit a trap removes",
         "# provision-configs/.kaptain, the lock and the temporary folder, and names the failed step.",
@@ -190,7 +203,7 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete" | "d
         `# --- ${action}: the steps ${"-".repeat(Math.max(3, 60 - action.length))}`,
     ];
     const body = [
-        `kaptain_init ${shJoin([action, spec.namespace, spec.workingFromNamespace])}`,
+        `kaptain_init ${shJoin([action, spec.namespace, spec.namespaceFromWorking])}`,
         `kaptain_output ${spec.logging}`,
         ...steps.flatMap(step => ["", ...step.lines]),
         "kaptain_finish",

@@ -36,6 +36,8 @@ let prodInstall: CapturedCommand;
 let ambientInstall: CapturedCommand;
 /** A phase whose kubeconfig is over 1 MiB. */
 let bigInstall: CapturedCommand;
+/** A phase that names its helmfile: the repository's, from namespace prod. */
+let filedInstall: CapturedCommand;
 let record: string;
 let runtimeDir: string;
 
@@ -74,6 +76,13 @@ beforeAll(async () => {
         });
         // No kubeconfig: the scripts use the ambient one.
         new Infrastructure("ambient", { namespace: "prod", workingDirectory: repo, hooks: false });
+        new Infrastructure("filed", {
+            namespace: "prod",
+            workingDirectory: repo,
+            kubeconfig: KUBECONFIG_CONTENT,
+            hooks: false,
+            helmfile: { file: "../../helmfile.yaml", kubeContext: "prod-ctx" },
+        });
         new Infrastructure("big", {
             namespace: "prod",
             workingDirectory: repo,
@@ -91,6 +100,7 @@ beforeAll(async () => {
     prodInstall = captured(commandOf(engine, "prod-install"));
     ambientInstall = captured(commandOf(engine, "ambient-install"));
     bigInstall = captured(commandOf(engine, "big-install"));
+    filedInstall = captured(commandOf(engine, "filed-install"));
     logged = {
         all: captured(commandOf(engine, "all-install")),
         stderr: captured(commandOf(engine, "geo-install")),
@@ -503,6 +513,67 @@ describe("delete", () => {
             "pre-unconfig",
             "post-unconfig",
         ]);
+    });
+
+    it("runs when its namespace folder is gone, to name the releases that stay and the ways to remove them", () => {
+        const aside = path.join(root, "dev-aside");
+        fs.renameSync(nsDir, aside);
+        try {
+            // Before, the Command's dir was the folder: the provider's chdir failed, no script ran.
+            const result = run(commands.install, "delete", { env: { HELM_STUB_RELEASES: "web\nfleet-7\n" } });
+            expect(result.status).toBe(1);
+            expect(helmfileCalls()).toEqual([]);
+            expect(stepLines(result, "uninstall").slice(0, 5)).toEqual([
+                `kaptain: uninstall: error: the namespace folder ./namespaces/dev is gone from ${fs.realpathSync(repo)}`,
+                "kaptain: uninstall: error: so `helmfile --selector action=install destroy` cannot run: " +
+                    "the releases this phase deployed stay in namespace dev",
+                "kaptain: uninstall: error: releases in namespace dev now: web, fleet-7 " +
+                    "(this phase's are those the selector above picks in the helmfile)",
+                "kaptain: uninstall: error: to remove them, either restore the namespace folder ./namespaces/dev " +
+                    "(git checkout) and run pulumi up again, which runs this delete; or uninstall them yourself " +
+                    "(helm uninstall --namespace dev RELEASE...) and then remove this phase from the state " +
+                    "(pulumi state delete URN; pulumi stack --show-urns lists them)",
+                "kaptain: uninstall: error: failed during step 'preflight' (exit status 1)",
+            ]);
+            expect(fs.readFileSync(path.join(record, "helm-list"), "utf8").split("\n")).toEqual([
+                "list",
+                "--namespace",
+                "dev",
+                "--all",
+                "--short",
+                "",
+            ]);
+        } finally {
+            fs.renameSync(aside, nsDir);
+        }
+        expectCleanedUp();
+    });
+
+    it("stops before helmfile when the helmfile it names is gone, saying what stays on which cluster", () => {
+        const helmfile = path.join(repo, "helmfile.yaml");
+        fs.renameSync(helmfile, `${helmfile}.gotmpl`);
+        try {
+            const result = run(filedInstall, "delete", { env: { HELM_STUB_LIST_EXIT: "1" } });
+            expect(result.status).toBe(1);
+            expect(helmfileCalls()).toEqual([]);
+            expect(stepLines(result, "uninstall").slice(0, 3)).toEqual([
+                "kaptain: uninstall: error: the helmfile ../../helmfile.yaml (relative to ./namespaces/prod) " +
+                    `is gone from ${fs.realpathSync(repo)}`,
+                "kaptain: uninstall: error: so `helmfile --file ../../helmfile.yaml --kube-context prod-ctx " +
+                    "--selector action=install destroy` cannot run: the releases this phase deployed stay in namespace prod",
+                "kaptain: uninstall: error: could not list the releases in namespace prod: " +
+                    "run `helm --kube-context prod-ctx list --namespace prod --all --short`",
+            ]);
+            // The deploy itself names it too, before anything runs.
+            const create = run(filedInstall, "create");
+            expect(create.status).toBe(1);
+            expect(create.stderr).toContain("kaptain: install: error: the helmfile ../../helmfile.yaml");
+            expect(create.stderr).not.toContain("cannot run");
+        } finally {
+            fs.renameSync(`${helmfile}.gotmpl`, helmfile);
+        }
+        expect(run(filedInstall, "delete").status).toBe(0);
+        expectCleanedUp();
     });
 
     it("still runs from state when hooks.sh has been removed since", () => {

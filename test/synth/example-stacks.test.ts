@@ -68,8 +68,8 @@ describe("dev and prod plans", () => {
     it("differ in the install phase only by namespace, environment, concurrency, context, kubeconfig and that namespace's files", () => {
         const dev = byName(plans.dev).get("geo-install")!;
         const prod = byName(plans.prod).get("geo-install")!;
+        // Both run from the repository (`dir`), each script moving to its namespace folder.
         expect(changed(dev.inputs, prod.inputs)).toEqual([
-            "dir",
             "environment.KAPTAIN_INPUT_namespaces_dev_configs_redis_commander",
             "environment.KAPTAIN_INPUT_namespaces_dev_provision_configs_Chart_yaml",
             "environment.KAPTAIN_INPUT_namespaces_dev_provision_configs_templates",
@@ -92,10 +92,10 @@ describe("dev and prod plans", () => {
         expect(prodLines.filter((line, i) => line !== devLines[i])).toEqual([
             "# pulumi-kaptain: install (install phase, create/update) of namespace prod",
             "#   6. helmfile --environment prod --file ../../helmfile.yaml.gotmpl --kube-context prod --selector action=install apply --concurrency 2 --skip-needs --suppress-secrets --hide-notes",
-            "kaptain_init install prod ../..",
+            "kaptain_init install prod ./namespaces/prod",
             "helmfile --environment prod --file ../../helmfile.yaml.gotmpl --kube-context prod --selector action=install apply --concurrency 2 --skip-needs --suppress-secrets --hide-notes || exit",
         ]);
-        expect(prod.inputs.dir).toBe("./examples/geo-platform/infra/namespaces/prod");
+        expect(prod.inputs.dir).toBe("./examples/geo-platform/infra");
     });
 
     it("take configKeys from each namespace's values, and the same secret.yaml", () => {

@@ -62,11 +62,14 @@ describe("resource graph", () => {
         expect(provision.dependencies).toEqual([cluster.urn, install.urn].sort());
     });
 
-    it("runs bash in the namespace directory, relative to where the command provider runs", () => {
+    it("runs bash from the repository, relative to where the command provider runs, moving to the namespace folder", () => {
         // The mock engine's command provider runs in the program's directory, as under `pulumi up`.
         const install = captured(commandOf(engine, "geo-install"));
         expect(install.interpreter).toEqual(["bash", "-c"]);
-        expect(install.dir).toBe(path.relative(process.cwd(), path.join(repo, "namespaces", "dev")));
+        expect(install.dir).toBe(path.relative(process.cwd(), repo));
+        // A removed namespace folder fails in the script, which can say what it leaves, not
+        // in the provider's chdir.
+        expect(scriptsOf(install).delete).toContain("\nkaptain_init uninstall dev ./namespaces/dev\n");
     });
 
     it("keeps one copy of each script, in the environment, and commands that only start it", () => {
@@ -76,8 +79,8 @@ describe("resource graph", () => {
         // The provider quotes the command in every error: it must be short.
         expect(install.create).toBe('exec bash -c "$KAPTAIN_SCRIPT_CREATE" kaptain-install');
         expect(install.delete).toBe('exec bash -c "$KAPTAIN_SCRIPT_DELETE" kaptain-install');
-        expect(scriptsOf(install).create).toContain("\nkaptain_init install dev ../..\n");
-        expect(scriptsOf(install).delete).toContain("\nkaptain_init uninstall dev ../..\n");
+        expect(scriptsOf(install).create).toContain("\nkaptain_init install dev ./namespaces/dev\n");
+        expect(scriptsOf(install).delete).toContain("\nkaptain_init uninstall dev ./namespaces/dev\n");
     });
 
     it("puts no phase input in triggers", () => {

@@ -89,7 +89,7 @@ describe("generated scripts", () => {
     const spec = {
         phase: "install" as const,
         namespace: "dev",
-        workingFromNamespace: "../..",
+        namespaceFromWorking: "./namespaces/dev",
         hooksFile: "./hooks.sh",
         helmfile: { ...base, binary: "/opt/my tools/helmfile", strategy: "apply" as const },
         hookTools: ["rclone"],
@@ -143,7 +143,7 @@ describe("generated scripts", () => {
     it("point the plan at the line where the steps start", () => {
         const script = renderPhaseScripts(spec).create;
         const line = Number(/from line (\d+)\./.exec(script)![1]);
-        expect(script.split("\n")[line - 1]).toBe("kaptain_init install dev ../..");
+        expect(script.split("\n")[line - 1]).toBe("kaptain_init install dev ./namespaces/dev");
     });
 
     it("keep a control character in an argument inside the plan's comment", () => {

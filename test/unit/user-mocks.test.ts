@@ -7,7 +7,7 @@ import { copyFixture, tempDir } from "../support/fixture";
 import { outputValue } from "../support/program";
 
 describe("under Pulumi's usual mocks", () => {
-    it("builds the phases, each running in the namespace directory relative to the program", async () => {
+    it("builds the phases, each running from the repository relative to the program", async () => {
         await pulumi.runtime.setMocks(
             {
                 newResource: args => ({ id: `${args.name}-id`, state: args.inputs }),
@@ -25,6 +25,6 @@ describe("under Pulumi's usual mocks", () => {
             kubeconfig: "apiVersion: v1\nkind: Config\n",
         });
         const dir = await outputValue(infra.phases.install!.command.dir);
-        expect(dir.value).toBe(path.relative(process.cwd(), path.join(repo, "namespaces", "dev")));
+        expect(dir.value).toBe(path.relative(process.cwd(), repo));
     });
 });

@@ -104,12 +104,12 @@ describe("construction-time checks", () => {
     it("resolves the namespace directory like kaptain: namespaces/<ns> when present, else the repository", () => {
         expect(resolveInfrastructure({ namespace: "dev", workingDirectory: repo }, root).layout).toMatchObject({
             namespaceDirectory: path.join(repo, "namespaces", "dev"),
-            workingFromNamespace: "../..",
+            namespaceFromWorking: "./namespaces/dev",
             hooksFile: "./hooks.sh",
         });
         expect(resolveInfrastructure({ namespace: "staging", workingDirectory: repo }, root).layout).toMatchObject({
             namespaceDirectory: repo,
-            workingFromNamespace: ".",
+            namespaceFromWorking: ".",
             hooksFile: undefined,
         });
     });
