@@ -59,13 +59,14 @@ async function main(argv: string[]): Promise<number> {
         return 2;
     }
     try {
+        const projectDirectory = path.resolve(parsed.values.project ?? ".");
         const result = await synth({
-            projectDirectory: path.resolve(parsed.values.project ?? "."),
+            projectDirectory,
             stack: parsed.values.stack,
             outDirectory: parsed.values.out,
             ...(parsed.values.live === true ? { liveKubeconfig: parsed.values.kubeconfig } : {}),
         });
-        process.stdout.write(`${report(result)}\n`);
+        process.stdout.write(`${report(result, { projectDirectory })}\n`);
         return 0;
     } catch (err) {
         const message =

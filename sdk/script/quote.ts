@@ -52,6 +52,34 @@ function quoted(word: string): string {
     return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * The words of a line that {@link shJoin} wrote: bare words, single-quoted runs (with
+ * `'\''` for a quote), separated by spaces. The inverse of shJoin, for reading a stored
+ * script's command lines back (a previous plan's delete scripts).
+ */
+export function shSplit(line: string): string[] {
+    const words: string[] = [];
+    let word: string | undefined;
+    for (let i = 0; i < line.length; i++) {
+        const c = line[i];
+        if (c === " ") {
+            if (word !== undefined) {
+                words.push(word);
+            }
+            word = undefined;
+        } else if (c === "'") {
+            const end = line.indexOf("'", i + 1);
+            word = (word ?? "") + line.slice(i + 1, end < 0 ? line.length : end);
+            i = end < 0 ? line.length : end;
+        } else if (c === "\\" && i + 1 < line.length) {
+            word = (word ?? "") + line[++i];
+        } else {
+            word = (word ?? "") + c;
+        }
+    }
+    return word !== undefined ? [...words, word] : words;
+}
+
 /** Newlines and other control characters: never part of a command-line argument. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;

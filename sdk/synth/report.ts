@@ -1,10 +1,22 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { DEFAULT_HELMFILES } from "../layout";
 import { formatReleaseChanges } from "../live-diff";
 import { commandScripts } from "../script/phase-script";
+import { shSplit } from "../script/quote";
 import { changedSecrets } from "./secret-digest";
 import { Plan, PlannedPhase, PlanResource, SynthResult } from "./synth";
 
+export interface ReportOptions {
+    /**
+     * The project directory, where the command provider runs: a deleted phase's delete
+     * script is checked against the files it needs there.
+     */
+    readonly projectDirectory?: string;
+}
+
 /** A readable summary of a synth: the resource tree, the phases in order, what changed. */
-export function report(result: SynthResult): string {
+export function report(result: SynthResult, options: ReportOptions = {}): string {
     const { plan, phases } = result;
     const lines = [`kaptain synth: project ${plan.project}, stack ${plan.stack}`, ""];
     lines.push(...tree(plan));
@@ -20,7 +32,11 @@ export function report(result: SynthResult): string {
         lines.push("", ...liveSection(result.live));
     }
     lines.push("", ...changes(result.previous, plan));
-    const warnings = [...(plan.warnings ?? []), ...destructiveChanges(result.previous, plan)];
+    const warnings = [
+        ...(plan.warnings ?? []),
+        ...destructiveChanges(result.previous, plan, options.projectDirectory),
+        ...namespaceChanges(result.previous, plan),
+    ];
     if (warnings.length > 0) {
         lines.push(
             "",
@@ -59,9 +75,11 @@ const PROVISION_CONFIGS_OBJECTS = new Set(["kubernetes:core/v1:Secret", "kuberne
  * with everything in it, a provision-configs object deleted (a mode flip hands it to
  * the chart, or loses it). A Command that only moved to another name is a rename
  * without `aliases`: Pulumi creates the new one, which syncs, then deletes the old,
- * which destroys the same releases.
+ * which destroys the same releases. Given the project directory, a removed Command
+ * whose namespace folder or helmfile is gone from disk is said to strand its releases:
+ * its delete fails before `helmfile destroy`.
  */
-export function destructiveChanges(previous: Plan | undefined, plan: Plan): string[] {
+export function destructiveChanges(previous: Plan | undefined, plan: Plan, projectDirectory?: string): string[] {
     if (previous === undefined) {
         return [];
     }
@@ -78,6 +96,18 @@ export function destructiveChanges(previous: Plan | undefined, plan: Plan): stri
         } else if (r.type === COMMAND) {
             const deleteScript = commandScripts(r.inputs).delete ?? "";
             const destroy = helmfileLine(deleteScript);
+            const gone = projectDirectory !== undefined ? goneSource(r, projectDirectory) : undefined;
+            if (gone !== undefined) {
+                const namespace = initLine(deleteScript)?.namespace ?? "(unknown)";
+                out.push(
+                    `${r.name} is deleted, but its delete script cannot run \`${destroy}\`: ${gone} is gone, ` +
+                        `so the releases it deployed stay in namespace ${namespace} ` +
+                        `(\`helm list --namespace ${namespace}\` lists them). Turn the phase off while ${gone} ` +
+                        "is still there, and remove it in a later change; or uninstall the releases yourself " +
+                        "and then `pulumi state delete` the phase",
+                );
+                continue;
+            }
             const renamed = added.find(a => a.type === COMMAND && commandScripts(a.inputs).delete === deleteScript);
             out.push(
                 `${r.name} is deleted: its delete script runs \`${destroy}\`` +
@@ -95,6 +125,82 @@ export function destructiveChanges(previous: Plan | undefined, plan: Plan): stri
         }
     }
     return out;
+}
+
+/**
+ * Phases that stay but move to another namespace: Pulumi updates them, they deploy into
+ * the new one and forget the old, where their releases stay deployed, no longer managed.
+ */
+export function namespaceChanges(previous: Plan | undefined, plan: Plan): string[] {
+    if (previous === undefined) {
+        return [];
+    }
+    const before = new Map(previous.resources.map(r => [r.urn, r]));
+    const moves = new Map<string, { from: string; to: string; phases: string[] }>();
+    for (const r of plan.resources.filter(x => x.type === COMMAND)) {
+        const old = before.get(r.urn);
+        const from = old !== undefined ? initLine(commandScripts(old.inputs).create ?? "")?.namespace : undefined;
+        const to = initLine(commandScripts(r.inputs).create ?? "")?.namespace;
+        if (from === undefined || to === undefined || from === to) {
+            continue;
+        }
+        const key = [r.parent, from, to].join("\0");
+        const move = moves.get(key) ?? { from, to, phases: [] };
+        move.phases.push(r.name);
+        moves.set(key, move);
+    }
+    return [...moves.values()].map(
+        ({ from, to, phases }) =>
+            `${phases.join(", ")} move${phases.length > 1 ? "" : "s"} from namespace ${from} to ${to}: ` +
+            `${phases.length > 1 ? "they deploy" : "it deploys"} into ${to} and forget${phases.length > 1 ? "" : "s"} ` +
+            `${from}, where the releases deployed so far stay, no longer managed ` +
+            `(\`helm list --namespace ${from}\` lists them). To move them, first turn ` +
+            `${phases.length > 1 ? "these phases" : "the phase"} off and pulumi up (the delete scripts destroy ` +
+            `the releases in ${from}), then change the namespace and turn ${phases.length > 1 ? "them" : "it"} on again`,
+    );
+}
+
+/** The namespace and namespace folder of a phase script, from its `kaptain_init` line. */
+function initLine(script: string): { namespace: string; folder: string } | undefined {
+    const line = script.split("\n").find(l => l.startsWith("kaptain_init "));
+    const words = line !== undefined ? shSplit(line) : [];
+    return words.length === 4 ? { namespace: words[2], folder: words[3] } : undefined;
+}
+
+/**
+ * What a phase's delete script needs that is gone from disk: the Command's `dir`, the
+ * namespace folder, or every helmfile it would read. Scripts written before
+ * `kaptain_require_sources` ran in the namespace folder itself (`dir`), and named their
+ * helmfile only in `--file`.
+ */
+function goneSource(r: PlanResource, projectDirectory: string): string | undefined {
+    const script = commandScripts(r.inputs).delete ?? "";
+    const shown = (p: string) => path.relative(projectDirectory, p) || ".";
+    const dir = path.resolve(projectDirectory, String(r.inputs.dir ?? "."));
+    if (!isDirectory(dir)) {
+        return `the folder ${shown(dir)}`;
+    }
+    const sources = script.split("\n").find(l => l.startsWith("kaptain_require_sources "));
+    const folder = path.resolve(dir, sources !== undefined ? (initLine(script)?.folder ?? ".") : ".");
+    if (!isDirectory(folder)) {
+        return `the namespace folder ${shown(folder)}`;
+    }
+    const destroy = shSplit(helmfileLine(script));
+    const file = destroy.indexOf("--file") >= 0 ? destroy[destroy.indexOf("--file") + 1] : undefined;
+    const helmfiles =
+        sources !== undefined ? shSplit(sources).slice(1) : file !== undefined ? [file] : DEFAULT_HELMFILES;
+    if (helmfiles.some(f => fs.existsSync(path.resolve(folder, f)))) {
+        return undefined;
+    }
+    return `its helmfile (${helmfiles.map(f => shown(path.resolve(folder, f))).join(" or ")})`;
+}
+
+function isDirectory(p: string): boolean {
+    try {
+        return fs.statSync(p).isDirectory();
+    } catch {
+        return false;
+    }
 }
 
 function objectName(r: PlanResource): string {

@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as YAML from "yaml";
 import { fingerprintRepository, groupOf } from "../../sdk/fingerprint";
-import { shJoin, shQuote } from "../../sdk/script/quote";
+import { shJoin, shQuote, shSplit } from "../../sdk/script/quote";
 import { toYaml } from "../../sdk/values";
 import { tempDir } from "../support/fixture";
 
@@ -46,6 +46,18 @@ describe("quoting, through real bash", () => {
         for (const word of ["if", "!", "{", "coproc", "while"]) {
             expect(bashWords(`${handler}; ${shJoin([word, "arg"])}`)).toEqual([word, "arg"]);
         }
+    });
+
+    it("shSplit reads back the words shJoin wrote, as bash would", () => {
+        fc.assert(
+            fc.property(fc.array(shellWord, { minLength: 1, maxLength: 6 }), words => {
+                expect(shSplit(shJoin(words))).toEqual(words);
+            }),
+            { numRuns: 300, seed: 20261125 },
+        );
+        // A line nested in another's argument, as a delete script names its destroy.
+        const destroy = shJoin(["/opt/my tools/helmfile", "--selector", "action=install", "destroy"]);
+        expect(shSplit(shJoin(["kaptain_stranded", destroy, "helm"]))).toEqual(["kaptain_stranded", destroy, "helm"]);
     });
 
     it("keeps safe words bare, so scripts read like hand-written ones", () => {
