@@ -7,6 +7,7 @@ import { InfrastructureArgs } from "./infrastructure-args";
 import { ResolvedInfrastructure } from "./infrastructure-resolve";
 import { clusterProvider, kubeconfigForScript } from "./kubeconfig";
 import { RepositoryLayout } from "./layout";
+import { createNamespaceGuard } from "./namespace-guard";
 import { createPhaseCommand, Phase } from "./phase";
 import { PhaseName } from "./phases";
 import { namespaceResource, ProvisionConfigs } from "./provision-configs";
@@ -68,8 +69,8 @@ export interface BuiltInfrastructure {
 }
 
 /**
- * Creates the children of an Infrastructure, in deploy order: the Namespace (when
- * created here), the config phase (whose helmfile creates the namespace otherwise),
+ * Creates the children of an Infrastructure, in deploy order: the namespace guard (when
+ * there are phases), the Namespace (when created here), the config phase (whose helmfile creates the namespace otherwise),
  * the provision-configs objects, then install and provision. Each step depends on the
  * one before and on the component's `dependsOn`; deletes run in reverse.
  */
@@ -96,11 +97,35 @@ export function buildInfrastructure(
         : undefined;
     const k8sOptions = kubernetesProvider !== undefined ? { provider: kubernetesProvider } : {};
 
-    let previous: pulumi.Resource | undefined;
+    const { fingerprint } = resolved;
+    const { environment, stdin } = phaseEnvironment(layout, fingerprint, programDirectory, args);
+    // The Commands run from the working directory, and the scripts move to the namespace
+    // folder: a delete whose folder is gone can then still say what it leaves behind (a
+    // `dir` that is gone fails in the provider's chdir, before any script runs).
+    const directory = resolved.phases.length > 0 ? commandDirectory(layout.workingDirectory, parent) : undefined;
+
+    // First of all, where there are phases: a namespace change stops here, before anything
+    // of the new namespace is created, instead of orphaning the old one's releases.
+    const namespaceGuard =
+        directory !== undefined
+            ? createNamespaceGuard(
+                  name,
+                  {
+                      namespace: layout.namespace,
+                      namespaceFromWorking: layout.namespaceFromWorking,
+                      commandDirectory: directory,
+                      kubeContext: resolved.helmfile.kubeContext,
+                      kubeconfigVariable: environment.KAPTAIN_KUBECONFIG,
+                      stdin,
+                  },
+                  { parent, dependsOn: opts.dependsOn, ...(resolved.protect ? { protect: true } : {}) },
+              )
+            : undefined;
+    let previous: pulumi.Resource | undefined = namespaceGuard;
     const namespaceObject = resolved.createNamespace
         ? namespaceResource(`${name}-namespace`, layout.namespace, resolved.deleteNamespace, {
               parent,
-              dependsOn: opts.dependsOn,
+              dependsOn: withDependency(opts.dependsOn, previous),
               ...k8sOptions,
               // pulumi-kaptain 0.1.0 created it as a child of the ProvisionConfigs: the same
               // Namespace, which must not be deleted and re-created on upgrade.
@@ -112,10 +137,7 @@ export function buildInfrastructure(
               ],
           })
         : undefined;
-    previous = namespaceObject;
-
-    const { fingerprint } = resolved;
-    const { environment, stdin } = phaseEnvironment(layout, fingerprint, programDirectory, args);
+    previous = namespaceObject ?? previous;
 
     let provisionConfigs: ProvisionConfigs | undefined;
     const addProvisionConfigs = () => {
@@ -131,10 +153,6 @@ export function buildInfrastructure(
     };
 
     const phases: { [P in PhaseName]?: Phase } = {};
-    // The Commands run from the working directory, and the scripts move to the namespace
-    // folder: a delete whose folder is gone can then still say what it leaves behind (a
-    // `dir` that is gone fails in the provider's chdir, before any script runs).
-    const directory = resolved.phases.length > 0 ? commandDirectory(layout.workingDirectory, parent) : undefined;
     if (!resolved.phases.some(p => p.name === "config")) {
         addProvisionConfigs();
     }

@@ -90,16 +90,15 @@ export function destroyArgv(h: HelmfileInvocation): string[] {
 }
 
 /**
- * `helm list` of every release in the namespace, names only: what a delete that cannot run
- * `helmfile destroy` names as left in the cluster.
+ * `helm list` of every release, names only, without its `--namespace` (the script adds the
+ * namespace it names): what a delete that cannot run `helmfile destroy`, or a namespace
+ * change that would orphan releases, names as left in the cluster.
  */
-export function releasesArgv(namespace: string, h: Pick<HelmfileInvocation, "kubeContext">): string[] {
+export function releasesArgv(h: Pick<HelmfileInvocation, "kubeContext">): string[] {
     return [
         "helm",
         ...(h.kubeContext !== undefined ? ["--kube-context", h.kubeContext] : []),
         "list",
-        "--namespace",
-        namespace,
         "--all",
         "--short",
     ];

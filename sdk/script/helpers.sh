@@ -284,35 +284,71 @@ kaptain_require_sources() {
 
 # kaptain_stranded UNDO HELM_LIST...: after kaptain_require_sources in a delete. Without
 # its sources the delete cannot run UNDO (`helmfile ... destroy`), and what the phase
-# deployed stays in the cluster: name it (HELM_LIST is the helm command that lists the
-# namespace's releases) and the two ways to remove it. The phase stays in the state.
+# deployed stays in the cluster: name it (HELM_LIST is the helm command that lists
+# releases, without its --namespace) and the two ways to remove it. The phase stays in
+# the state.
 kaptain_stranded() {
-  local undo=$1 releases
+  local undo=$1
   shift
   [ -n "$KAPTAIN_SOURCES_GONE" ] || return 0
   kaptain_error "so \`$undo\` cannot run: the releases this phase deployed stay in namespace $KAPTAIN_NAMESPACE"
-  if releases=$(kaptain_list_releases "$@"); then
-    kaptain_error "releases in namespace $KAPTAIN_NAMESPACE now: ${releases:-none}" \
-      "(this phase's are those the selector above picks in the helmfile)"
-  else
-    kaptain_error "could not list the releases in namespace $KAPTAIN_NAMESPACE: run \`$*\`"
-  fi
+  kaptain_name_releases "$KAPTAIN_NAMESPACE" "(this phase's are those the selector above picks in the helmfile)" "$@"
   kaptain_error "to remove them, either restore $KAPTAIN_SOURCES_GONE (git checkout) and run pulumi up again," \
     "which runs this delete; or uninstall them yourself (helm uninstall --namespace $KAPTAIN_NAMESPACE RELEASE...)" \
     "and then remove this phase from the state (pulumi state delete URN; pulumi stack --show-urns lists them)"
 }
 
-# kaptain_list_releases HELM_LIST...: the release names HELM_LIST prints, comma-separated;
-# fails when helm is missing or the cluster does not answer within 30 seconds.
-kaptain_list_releases() {
-  local names
-  command -v -- "$1" >/dev/null 2>&1 || return 1
-  if command -v timeout >/dev/null 2>&1; then
-    names=$(timeout 30 "$@" 2>/dev/null) || return 1
+# kaptain_name_releases NAMESPACE NOTE HELM_LIST...: one error line with the releases in
+# NAMESPACE (helm's names, comma-separated) and NOTE; or, when helm is missing or the
+# cluster does not answer, the command that lists them.
+kaptain_name_releases() {
+  local namespace=$1 note=$2 names
+  shift 2
+  if names=$(kaptain_bounded "$@" --namespace "$namespace" 2>/dev/null); then
+    names=$(printf '%s' "$names" | paste -sd, - | sed 's/,/, /g')
+    kaptain_error "releases in namespace $namespace now: ${names:-none}${note:+ $note}"
   else
-    names=$("$@" 2>/dev/null) || return 1
+    kaptain_error "could not list the releases in namespace $namespace: run \`$* --namespace $namespace\`"
   fi
-  printf '%s' "$names" | paste -sd, - | sed 's/,/, /g'
+}
+
+# kaptain_bounded COMMAND...: COMMAND, stopped after 30 seconds where `timeout` exists (an
+# unreachable cluster must not hold up the error it serves); fails when it is not found.
+kaptain_bounded() {
+  command -v -- "$1" >/dev/null 2>&1 || return 127
+  if command -v timeout >/dev/null 2>&1; then
+    timeout 30 "$@"
+  else
+    "$@"
+  fi
+}
+
+# The first word of the namespace guard's stdout, which its next run receives back from
+# the command provider (PULUMI_COMMAND_STDOUT): a variable of that name met anywhere else
+# (pulumi run by another Command) does not start so.
+KAPTAIN_GUARD_MARK="kaptain-namespace-guard:"
+
+# kaptain_namespace_guard HELM_LIST...: the check of an Infrastructure's namespace guard,
+# which runs before anything else of it deploys. Its last run printed the namespace the
+# phases deployed into; a phase moved to another namespace would deploy there and forget
+# the old one, whose releases would stay, unmanaged (Pulumi sees an update, not a delete).
+# So a change stops here, before anything is deployed, naming those releases and the way
+# to move them. Otherwise the guard prints the namespace for its next run.
+kaptain_namespace_guard() {
+  local deployed=""
+  case "${PULUMI_COMMAND_STDOUT:-}" in
+    "$KAPTAIN_GUARD_MARK "*) deployed=${PULUMI_COMMAND_STDOUT#"$KAPTAIN_GUARD_MARK "} ;;
+  esac
+  if [ -n "$deployed" ] && [ "$deployed" != "$KAPTAIN_NAMESPACE" ]; then
+    kaptain_error "the phases deployed into namespace $deployed and would now deploy into $KAPTAIN_NAMESPACE," \
+      "leaving the releases in $deployed deployed and no longer managed: stopped before anything is deployed"
+    kaptain_name_releases "$deployed" "" "$@"
+    kaptain_error "to move them, turn the phases off and pulumi up (their delete scripts, kept in the state," \
+      "destroy the releases in $deployed), then turn them on again with namespace $KAPTAIN_NAMESPACE;" \
+      "to keep $deployed as it is, set the namespace back to $deployed and deploy $KAPTAIN_NAMESPACE from another stack"
+    exit 1
+  fi
+  printf '%s %s\n' "$KAPTAIN_GUARD_MARK" "$KAPTAIN_NAMESPACE"
 }
 
 kaptain_preflight() {

@@ -50,9 +50,10 @@ export const SCRIPT_VARIABLES = { create: "KAPTAIN_SCRIPT_CREATE", delete: "KAPT
 
 /**
  * The Command's `create` or `delete`: runs the script its environment carries, as the
- * same process (`exec`), so that the provider's signals reach it. `$0` names the phase.
+ * same process (`exec`), so that the provider's signals reach it. `$0` names the phase
+ * (or the namespace guard).
  */
-export function scriptLauncher(operation: keyof typeof SCRIPT_VARIABLES, phase: PhaseName): string {
+export function scriptLauncher(operation: keyof typeof SCRIPT_VARIABLES, phase: PhaseName | "namespace-guard"): string {
     return `exec bash -c "$${SCRIPT_VARIABLES[operation]}" ${shQuote(`kaptain-${phase}`)}`;
 }
 
@@ -129,12 +130,7 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete" | "d
                 "kaptain_kubeconfig",
                 `kaptain_require_sources ${shJoin(spec.helmfile.file !== undefined ? [spec.helmfile.file] : DEFAULT_HELMFILES)}`,
                 ...(operation === "delete"
-                    ? [
-                          `kaptain_stranded ${shJoin([
-                              shJoin(helmfileLine),
-                              ...releasesArgv(spec.namespace, spec.helmfile),
-                          ])}`,
-                      ]
+                    ? [`kaptain_stranded ${shJoin([shJoin(helmfileLine), ...releasesArgv(spec.helmfile)])}`]
                     : []),
                 "kaptain_preflight",
             ],

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { DEFAULT_HELMFILES } from "../layout";
 import { formatReleaseChanges } from "../live-diff";
+import { NAMESPACE_GUARD } from "../namespace-guard";
 import { commandScripts } from "../script/phase-script";
 import { shSplit } from "../script/quote";
 import { changedSecrets } from "./secret-digest";
@@ -88,7 +89,8 @@ export function destructiveChanges(previous: Plan | undefined, plan: Plan, proje
     const before = new Set(previous.resources.map(r => r.urn));
     const added = plan.resources.filter(r => !before.has(r.urn));
     const out: string[] = [];
-    for (const r of removed) {
+    // A Command without a delete script (the namespace guard) changes nothing when it goes.
+    for (const r of removed.filter(x => x.type !== COMMAND || commandScripts(x.inputs).delete !== undefined)) {
         if (r.type === COMMAND && r.protect) {
             out.push(
                 `${r.name} would be deleted, but it is protected: pulumi up will stop there until \`protect\` is lifted`,
@@ -136,8 +138,9 @@ export function namespaceChanges(previous: Plan | undefined, plan: Plan): string
         return [];
     }
     const before = new Map(previous.resources.map(r => [r.urn, r]));
-    const moves = new Map<string, { from: string; to: string; phases: string[] }>();
-    for (const r of plan.resources.filter(x => x.type === COMMAND)) {
+    const moves = new Map<string, { from: string; to: string; phases: string[]; guard?: string }>();
+    // The phases: the Commands with a delete script (not the namespace guard).
+    for (const r of plan.resources.filter(x => x.type === COMMAND && commandScripts(x.inputs).delete !== undefined)) {
         const old = before.get(r.urn);
         const from = old !== undefined ? initLine(commandScripts(old.inputs).create ?? "")?.namespace : undefined;
         const to = initLine(commandScripts(r.inputs).create ?? "")?.namespace;
@@ -145,19 +148,32 @@ export function namespaceChanges(previous: Plan | undefined, plan: Plan): string
             continue;
         }
         const key = [r.parent, from, to].join("\0");
-        const move = moves.get(key) ?? { from, to, phases: [] };
+        // The guard stops the deploy if it ran before: new, it has nothing to compare with.
+        const guard = plan.resources.find(
+            g => g.type === COMMAND && g.parent === r.parent && g.name.endsWith(`-${NAMESPACE_GUARD}`),
+        );
+        const move = moves.get(key) ?? {
+            from,
+            to,
+            phases: [],
+            guard: before.has(guard?.urn ?? "") ? guard?.name : undefined,
+        };
         move.phases.push(r.name);
         moves.set(key, move);
     }
-    return [...moves.values()].map(
-        ({ from, to, phases }) =>
-            `${phases.join(", ")} move${phases.length > 1 ? "" : "s"} from namespace ${from} to ${to}: ` +
-            `${phases.length > 1 ? "they deploy" : "it deploys"} into ${to} and forget${phases.length > 1 ? "" : "s"} ` +
-            `${from}, where the releases deployed so far stay, no longer managed ` +
-            `(\`helm list --namespace ${from}\` lists them). To move them, first turn ` +
-            `${phases.length > 1 ? "these phases" : "the phase"} off and pulumi up (the delete scripts destroy ` +
-            `the releases in ${from}), then change the namespace and turn ${phases.length > 1 ? "them" : "it"} on again`,
-    );
+    return [...moves.values()].map(({ from, to, phases, guard }) => {
+        const they = phases.length > 1 ? "they" : "it";
+        return (
+            `${phases.join(", ")} ${phases.length > 1 ? "move" : "moves"} from namespace ${from} to ${to}: ` +
+            (guard !== undefined
+                ? `pulumi up stops at ${guard} before anything deploys, since ${they} would deploy into ${to} and `
+                : `${they} will deploy into ${to} and `) +
+            `forget ${from}, where the releases deployed so far stay, no longer managed ` +
+            `(\`helm list --namespace ${from}\` lists them). To move them, first turn ${phases.length > 1 ? "these phases" : "the phase"} ` +
+            `off and pulumi up (the delete scripts destroy the releases in ${from}), then change the namespace ` +
+            `and turn ${phases.length > 1 ? "them" : "it"} on again`
+        );
+    });
 }
 
 /** The namespace and namespace folder of a phase script, from its `kaptain_init` line. */

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { planOffline } from "../offline";
+import { isPhaseName } from "../phases";
 import { secretDigests, secretsDigestKey, secretsDigestKeyFile } from "./secret-digest";
 import { parseHelmfileDiff, ReleaseChange } from "../live-diff";
 import { commandScripts, SCRIPT_VARIABLES } from "../script/phase-script";
@@ -339,11 +340,12 @@ export function plannedPhases(
     const infrastructures = new Map(plan.resources.filter(r => r.type === INFRASTRUCTURE).map(r => [r.urn, r.name]));
     return plan.resources.flatMap(r => {
         const infra = r.parent !== undefined ? infrastructures.get(r.parent) : undefined;
-        if (r.type !== COMMAND || infra === undefined || !r.name.startsWith(`${infra}-`)) {
+        const phase = infra !== undefined ? r.name.slice(infra.length + 1) : "";
+        // Not the namespace guard, the other Command of an Infrastructure.
+        if (r.type !== COMMAND || infra === undefined || !r.name.startsWith(`${infra}-`) || !isPhaseName(phase)) {
             return [];
         }
         const { create = "", delete: del = "" } = commandScripts(r.inputs);
-        const phase = r.name.slice(infra.length + 1);
         const diffScripts = outputs.get(r.parent!)?.diffScripts as Record<string, string> | undefined;
         return [
             {

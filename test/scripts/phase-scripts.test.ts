@@ -38,6 +38,9 @@ let ambientInstall: CapturedCommand;
 let bigInstall: CapturedCommand;
 /** A phase that names its helmfile: the repository's, from namespace prod. */
 let filedInstall: CapturedCommand;
+/** geo's namespace guard (namespace dev), and filed's (namespace prod, a kube context). */
+let guard: CapturedCommand;
+let filedGuard: CapturedCommand;
 let record: string;
 let runtimeDir: string;
 
@@ -101,6 +104,8 @@ beforeAll(async () => {
     ambientInstall = captured(commandOf(engine, "ambient-install"));
     bigInstall = captured(commandOf(engine, "big-install"));
     filedInstall = captured(commandOf(engine, "filed-install"));
+    guard = captured(commandOf(engine, "geo-namespace-guard"));
+    filedGuard = captured(commandOf(engine, "filed-namespace-guard"));
     logged = {
         all: captured(commandOf(engine, "all-install")),
         stderr: captured(commandOf(engine, "geo-install")),
@@ -537,10 +542,10 @@ describe("delete", () => {
             ]);
             expect(fs.readFileSync(path.join(record, "helm-list"), "utf8").split("\n")).toEqual([
                 "list",
-                "--namespace",
-                "dev",
                 "--all",
                 "--short",
+                "--namespace",
+                "dev",
                 "",
             ]);
         } finally {
@@ -562,7 +567,7 @@ describe("delete", () => {
                 "kaptain: uninstall: error: so `helmfile --file ../../helmfile.yaml --kube-context prod-ctx " +
                     "--selector action=install destroy` cannot run: the releases this phase deployed stay in namespace prod",
                 "kaptain: uninstall: error: could not list the releases in namespace prod: " +
-                    "run `helm --kube-context prod-ctx list --namespace prod --all --short`",
+                    "run `helm --kube-context prod-ctx list --all --short --namespace prod`",
             ]);
             // The deploy itself names it too, before anything runs.
             const create = run(filedInstall, "create");
@@ -586,6 +591,57 @@ describe("delete", () => {
         } finally {
             fs.writeFileSync(hooks, saved);
         }
+    });
+});
+
+describe("the namespace guard", () => {
+    // The command provider sets PULUMI_COMMAND_STDOUT to the guard's previous stdout.
+    const previously = (namespace: string) => ({ PULUMI_COMMAND_STDOUT: `kaptain-namespace-guard: ${namespace}` });
+
+    it("prints the namespace on its first run, for the next one, and deploys nothing", () => {
+        const result = run(guard, "create");
+        expect(result.status, result.stderr).toBe(0);
+        expect(result.stdout).toBe("kaptain-namespace-guard: dev\n");
+        expect(helmfileCalls()).toEqual([]);
+        expectCleanedUp();
+    });
+
+    it("passes when the phases stay in the namespace they deployed into", () => {
+        const result = run(guard, "create", { env: previously("dev") });
+        expect(result.status, result.stderr).toBe(0);
+        expect(result.stdout).toBe("kaptain-namespace-guard: dev\n");
+    });
+
+    it("stops a namespace change before anything deploys, naming the releases left behind and the way to move them", () => {
+        const result = run(filedGuard, "create", {
+            env: { ...previously("dev"), HELM_STUB_RELEASES: "web\nfleet-7\n" },
+        });
+        expect(result.status).toBe(1);
+        expect(result.stdout).toBe("");
+        expect(stepLines(result, "namespace-guard").slice(0, 3)).toEqual([
+            "kaptain: namespace-guard: error: the phases deployed into namespace dev and would now deploy into prod, " +
+                "leaving the releases in dev deployed and no longer managed: stopped before anything is deployed",
+            "kaptain: namespace-guard: error: releases in namespace dev now: web, fleet-7",
+            "kaptain: namespace-guard: error: to move them, turn the phases off and pulumi up (their delete scripts, " +
+                "kept in the state, destroy the releases in dev), then turn them on again with namespace prod; " +
+                "to keep dev as it is, set the namespace back to dev and deploy prod from another stack",
+        ]);
+        // On the phases' cluster: their kube context.
+        expect(fs.readFileSync(path.join(record, "helm-list"), "utf8").trim().split("\n")).toEqual([
+            "--kube-context",
+            "prod-ctx",
+            "list",
+            "--all",
+            "--short",
+            "--namespace",
+            "dev",
+        ]);
+        expectCleanedUp();
+    });
+
+    it("ignores a PULUMI_COMMAND_STDOUT that is not its own (pulumi run by another Command)", () => {
+        const result = run(guard, "create", { env: { PULUMI_COMMAND_STDOUT: "staging" } });
+        expect(result.status, result.stderr).toBe(0);
     });
 });
 

@@ -68,10 +68,11 @@ describe("a namespace change", () => {
         });
         const out = synth(project);
         expect(out).toContain(
-            "geo-config, geo-install move from namespace dev to prod: they deploy into prod and forget dev, " +
-                "where the releases deployed so far stay, no longer managed (`helm list --namespace dev` lists " +
-                "them). To move them, first turn these phases off and pulumi up (the delete scripts destroy the " +
-                "releases in dev), then change the namespace and turn them on again",
+            "geo-config, geo-install move from namespace dev to prod: pulumi up stops at geo-namespace-guard " +
+                "before anything deploys, since they would deploy into prod and forget dev, where the releases " +
+                "deployed so far stay, no longer managed (`helm list --namespace dev` lists them). To move them, " +
+                "first turn these phases off and pulumi up (the delete scripts destroy the releases in dev), then " +
+                "change the namespace and turn them on again",
         );
     });
 

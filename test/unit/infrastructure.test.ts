@@ -40,24 +40,27 @@ beforeAll(async () => {
 });
 
 describe("resource graph", () => {
-    it("registers one component and one Command per enabled phase, named after the component", () => {
+    it("registers one component, its namespace guard and one Command per enabled phase, named after the component", () => {
         const infra = engine.find(INFRA_TYPE, "geo")!;
         expect(infra).toBeDefined();
         const children = engine.resources.filter(r => r.parent === infra.urn);
         // No Kubernetes provider: no native object here needs one (see cluster.test.ts).
         expect(children.map(r => `${r.type} ${r.name}`)).toEqual([
+            `${COMMAND_TYPE} geo-namespace-guard`,
             `${COMMAND_TYPE} geo-config`,
             `${COMMAND_TYPE} geo-install`,
             `${COMMAND_TYPE} geo-provision`,
         ]);
     });
 
-    it("orders config -> install -> provision, all after the component's dependsOn", () => {
+    it("orders namespace guard -> config -> install -> provision, all after the component's dependsOn", () => {
         const cluster = engine.find(COMMAND_TYPE, "cluster")!;
+        const guard = commandOf(engine, "geo-namespace-guard");
         const config = commandOf(engine, "geo-config");
         const install = commandOf(engine, "geo-install");
         const provision = commandOf(engine, "geo-provision");
-        expect(config.dependencies).toEqual([cluster.urn]);
+        expect(guard.dependencies).toEqual([cluster.urn]);
+        expect(config.dependencies).toEqual([cluster.urn, guard.urn].sort());
         expect(install.dependencies).toEqual([cluster.urn, config.urn].sort());
         expect(provision.dependencies).toEqual([cluster.urn, install.urn].sort());
     });
@@ -81,6 +84,23 @@ describe("resource graph", () => {
         expect(install.delete).toBe('exec bash -c "$KAPTAIN_SCRIPT_DELETE" kaptain-install');
         expect(scriptsOf(install).create).toContain("\nkaptain_init install dev ./namespaces/dev\n");
         expect(scriptsOf(install).delete).toContain("\nkaptain_init uninstall dev ./namespaces/dev\n");
+    });
+
+    it("starts with a namespace guard, which gets its previous stdout back and has no delete", () => {
+        const guard = commandOf(engine, "geo-namespace-guard");
+        expect(String(guard.inputs.addPreviousOutputInEnv)).toBe("true");
+        expect(captured(guard).delete).toBeUndefined();
+        // Only what it needs to list releases with the phases' kubeconfig, so it changes
+        // with the namespace, not with every input file.
+        expect(Object.keys(captured(guard).environment).sort()).toEqual([
+            "KAPTAIN_KUBECONFIG",
+            "KAPTAIN_SCRIPT_CREATE",
+        ]);
+        expect(captured(guard).stdin).toBe(KUBECONFIG_CONTENT);
+        expect(isSecretInput(guard, "stdin")).toBe(true);
+        expect(scriptsOf(guard).create).toContain("\nkaptain_namespace_guard helm list --all --short\n");
+        // The phases keep theirs off: their stderr (helmfile's output) can outgrow a variable.
+        expect(String(commandOf(engine, "geo-install").inputs.addPreviousOutputInEnv)).toBe("false");
     });
 
     it("puts no phase input in triggers", () => {

@@ -38,9 +38,11 @@ describe("phase Commands", () => {
             protect: true,
         });
         const commands = engine.resources.filter(r => r.type === COMMAND_TYPE);
-        expect(commands.map(c => c.name)).toEqual(["geo-config", "geo-install"]);
+        expect(commands.map(c => c.name)).toEqual(["geo-namespace-guard", "geo-config", "geo-install"]);
         for (const cmd of commands) {
             expect(cmd.protect).toBe(true);
+        }
+        for (const cmd of commands.slice(1)) {
             expect(scriptsOf(cmd).create).toContain("\nkaptain_output steps\n");
         }
     });

@@ -14,6 +14,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { changed, EngineRun, EngineStack } from "./harness";
 import { findPluginBinary, missingCommandPluginLine } from "./plugins";
@@ -36,6 +37,7 @@ const SCENARIO = {
     failure:
         "6. a chart that fails to render: the error names phase, step and cause, without the script; fixed, up succeeds",
     refresh: "7. refresh, then preview: no change",
+    guard: "10. a namespace change stops at the namespace guard before anything deploys, naming the releases left behind",
     rename: "8. a rename with aliases replaces and deletes nothing; without, preview shows the destroy and protect stops it",
     phaseOff: "9. a phase turned off runs its uninstall; destroy removes everything, provision, install, then config",
 } as const;
@@ -103,8 +105,14 @@ describe.skipIf(!hasCommandPlugin)("the Infrastructure through the engine", () =
                 const shop = new Infrastructure(program.name, args, {
                     aliases: program.aliases.map(name => ({ name })),
                 });
-                // A second namespace of the same repository: it shares the charts.
-                new Infrastructure("depot", { ...args, namespace: "depot" });
+                // A second namespace of the same repository: it shares the charts. Its kubeconfig
+                // is over 128 KiB (a comment pads it), more than an environment variable may hold.
+                const padding = `\n# ${"padding ".repeat(20_000)}\n`;
+                new Infrastructure("depot", {
+                    ...args,
+                    namespace: "depot",
+                    kubeconfig: pulumi.secret(pulumi.output(args.kubeconfig!).apply(k => `${k}${padding}`)),
+                });
                 return { phases: Object.keys(shop.phases) };
             },
             {
@@ -229,6 +237,33 @@ describe.skipIf(!hasCommandPlugin)("the Infrastructure through the engine", () =
     it(SCENARIO.refresh, async () => {
         const refresh = await stack.refresh();
         expect(Object.keys(refresh.summary)).toEqual(["same"]);
+        expect(changed(await stack.preview())).toEqual({});
+    });
+
+    it(SCENARIO.guard, async () => {
+        const before = revisions();
+        stack.writeConfig({ "kaptain:namespace": "shop-moved" });
+        let moved: EngineRun;
+        try {
+            moved = await stack.up({ expectFailure: true });
+        } finally {
+            stack.writeConfig({ "kaptain:namespace": "shop" });
+        }
+        expect(moved.error).toBeDefined();
+        const errors = moved.diagnostics.filter(
+            d => d.severity === "error" && d.urn?.endsWith("::shop-namespace-guard"),
+        );
+        expect(errors).toHaveLength(1);
+        // The real command provider handed the guard its previous stdout.
+        expect(errors[0].message).toContain(
+            "kaptain: namespace-guard: error: the phases deployed into namespace shop and would now deploy into shop-moved",
+        );
+        // Listed by the real helm, with the kubeconfig the phases get.
+        const listed = /releases in namespace shop now: (.*)/.exec(errors[0].message)?.[1] ?? "";
+        expect(listed.split(", ").sort()).toEqual(RELEASES);
+        expect(moved.steps["shop-install"]).not.toBe("update");
+        expect(revisions()).toEqual(before);
+        expect(helmReleases(1, "shop-moved")).toEqual({});
         expect(changed(await stack.preview())).toEqual({});
     });
 
