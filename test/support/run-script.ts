@@ -1,10 +1,12 @@
-import { spawn, spawnSync } from "node:child_process";
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { CapturedCommand } from "./program";
 import { STUB_BIN } from "./fixture";
 
 export interface ScriptRun {
     readonly status: number | null;
+    /** The signal that ended the run, if one did. */
+    readonly signal?: NodeJS.Signals | null;
     readonly stdout: string;
     readonly stderr: string;
 }
@@ -56,27 +58,45 @@ export function runCaptured(
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** A run started by {@link spawnCaptured}: the process, its output so far, and its end. */
+export interface StartedRun {
+    readonly child: ChildProcess;
+    /** What it printed on stderr so far. */
+    stderr(): string;
+    readonly result: Promise<ScriptRun>;
+}
+
+/** {@link runCaptured} without waiting, for a test that acts on the run while it goes. Killed after 60 s. */
+export function spawnCaptured(
+    cmd: CapturedCommand,
+    which: "create" | "update" | "delete",
+    options: RunOptions,
+): StartedRun {
+    const { bin, args, cwd, env, stdin } = invocation(cmd, which, options);
+    const child = spawn(bin, args, { cwd, env, stdio: ["pipe", "pipe", "pipe"], timeout: 60_000 });
+    // A script that ends before it reads its input closes the pipe: not this run's error.
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(stdin);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", d => {
+        stdout += d;
+    });
+    child.stderr.on("data", d => {
+        stderr += d;
+    });
+    const result = new Promise<ScriptRun>((resolve, reject) => {
+        child.on("error", reject);
+        child.on("close", (status, signal) => resolve({ status, signal, stdout, stderr }));
+    });
+    return { child, stderr: () => stderr, result };
+}
+
 /** {@link runCaptured} without waiting: for runs that must overlap. Killed after 60 s. */
 export function startCaptured(
     cmd: CapturedCommand,
     which: "create" | "update" | "delete",
     options: RunOptions,
 ): Promise<ScriptRun> {
-    const { bin, args, cwd, env, stdin } = invocation(cmd, which, options);
-    return new Promise((resolve, reject) => {
-        const child = spawn(bin, args, { cwd, env, stdio: ["pipe", "pipe", "pipe"], timeout: 60_000 });
-        // A script that ends before it reads its input closes the pipe: not this run's error.
-        child.stdin.on("error", () => undefined);
-        child.stdin.end(stdin);
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", d => {
-            stdout += d;
-        });
-        child.stderr.on("data", d => {
-            stderr += d;
-        });
-        child.on("error", reject);
-        child.on("close", status => resolve({ status, stdout, stderr }));
-    });
+    return spawnCaptured(cmd, which, options).result;
 }
