@@ -57,6 +57,9 @@ kaptain_init() {
   KAPTAIN_EMBED_DIRECTORY="$KAPTAIN_NAMESPACE_DIRECTORY/provision-configs/.kaptain"
   KAPTAIN_TMP=$(mktemp -d "${XDG_RUNTIME_DIR:-${TMPDIR:-/tmp}}/kaptain.XXXXXXXX")
   KAPTAIN_FAILED_AT=""
+  KAPTAIN_BODY=""
+  KAPTAIN_BODY_ENDED=""
+  KAPTAIN_IN_BODY=""
   # errtrace: the ERR trap also fires inside functions, hooks' and helpers' alike.
   set -E
   trap kaptain_failed_at ERR
@@ -93,16 +96,21 @@ kaptain_failed_at() {
   else
     KAPTAIN_FAILED_AT="the phase script, line $line: $BASH_COMMAND"
   fi
+  kaptain_body_note
 }
 
-# Runs on every exit. A phase succeeds only when it reached kaptain_finish: an `exit 0`
-# in a sourced hook ends the script too, and must not pass for a deploy.
+# Runs on every exit of the script (the parent, not the steps' child: see kaptain_body).
+# A phase succeeds only when its steps reached kaptain_finish: an `exit 0` or an `exec`
+# in a sourced hook ends them too, and must not pass for a deploy.
 kaptain_cleanup() {
   local status=$?
   trap - EXIT
+  if [ -n "$KAPTAIN_BODY" ]; then
+    kaptain_end_body
+  fi
   if [ "$status" -eq 0 ] && [ "$KAPTAIN_STEP" != "done" ]; then
-    kaptain_error "the script exited during step '$KAPTAIN_STEP' before the phase finished" \
-      "(an \`exit\` in a hook?): counted as a failure"
+    kaptain_error "the phase's steps ended during step '$KAPTAIN_STEP' before the phase finished" \
+      "(an \`exit\` or \`exec\` in a hook?): counted as a failure"
     status=1
   elif [ "$status" -ne 0 ]; then
     kaptain_error "failed during step '$KAPTAIN_STEP' (exit status $status)"
@@ -128,28 +136,150 @@ kaptain_cleanup() {
     rm -f -- "$KAPTAIN_LOCK"
   fi
   rm -rf -- "$KAPTAIN_TMP"
+  if [ "$status" -eq 0 ]; then
+    kaptain_log "done"
+  fi
   exit "$status"
 }
 
 kaptain_step() {
   KAPTAIN_STEP=$1
   KAPTAIN_FAILED_AT=""
+  kaptain_body_note
   kaptain_log "$1"
 }
 
+# The last of the steps: the parent counts the phase as done only when the steps got here.
 kaptain_finish() {
   KAPTAIN_STEP="done"
-  kaptain_log "done"
+  kaptain_body_note
+}
+
+# The steps (hooks, helmfile) run in a child of the script, in a process group of its own;
+# the script (the parent) holds the lock, waits for them, and cleans up. Hooks are still
+# sourced into the shell that runs helmfile (kaptain's contract), but what they do to that
+# shell ends there: an `exec` replaces the child, not the parent, which then finds that
+# the steps did not reach kaptain_finish; a hook's own EXIT trap cannot replace the
+# cleanup; and the jobs hooks leave running (`kubectl port-forward &`), which would keep
+# the phase's output open (the command provider waits for it to close), are in the child's
+# process group, which the parent stops. Usage, in the script:
+#   kaptain_body_start; ( kaptain_body; <steps>; kaptain_finish ) </dev/null & kaptain_body_wait "$!"
+# Job control (set -m) is on only while `&` starts the child: that gives it its own group.
+kaptain_body_start() {
+  set -m
+}
+
+# First thing in the child: no job control (the hooks' jobs stay in its group), the ERR trap,
+# and the step and failing command written where the parent reads them.
+kaptain_body() {
+  set +m
+  KAPTAIN_IN_BODY=1
+  trap kaptain_failed_at ERR
+  trap - EXIT
+}
+
+# The child keeps the parent informed: its variables die with it.
+kaptain_body_note() {
+  if [ -n "$KAPTAIN_IN_BODY" ]; then
+    # >|: a hook may have set noclobber.
+    printf '%s' "$KAPTAIN_STEP" >|"$KAPTAIN_TMP/step"
+    printf '%s' "$KAPTAIN_FAILED_AT" >|"$KAPTAIN_TMP/failed-at"
+  fi
+}
+
+# kaptain_body_wait PID: the parent waits for the steps and ends with their status;
+# kaptain_cleanup does the rest.
+kaptain_body_wait() {
+  local status=0
+  set +m
+  KAPTAIN_BODY=$1
+  wait "$1" || status=$?
+  KAPTAIN_BODY_ENDED=1
+  if [ "$status" -ne 0 ]; then
+    exit "$status"
+  fi
+}
+
+# The parent's side of the steps' end: when the script ends on a signal while they still
+# run, pass it on (TERM: helmfile stops its helm calls) and wait for them, killing them on a
+# second signal; then read where they stopped, and stop what the hooks left running.
+kaptain_end_body() {
+  if [ -z "$KAPTAIN_BODY_ENDED" ]; then
+    kaptain_log "stopping the phase's steps (process group $KAPTAIN_BODY) and waiting for them; a second signal kills them"
+    trap 'kill -KILL -- "-$KAPTAIN_BODY" 2>/dev/null || true' HUP INT TERM
+    kill -TERM -- "-$KAPTAIN_BODY" 2>/dev/null || true
+    # A signal interrupts `wait`: wait again until the child is gone.
+    while kill -0 "$KAPTAIN_BODY" 2>/dev/null; do
+      wait "$KAPTAIN_BODY" 2>/dev/null || true
+    done
+    KAPTAIN_BODY_ENDED=1
+  fi
+  if [ -f "$KAPTAIN_TMP/step" ]; then
+    KAPTAIN_STEP=$(cat -- "$KAPTAIN_TMP/step")
+    KAPTAIN_FAILED_AT=$(cat -- "$KAPTAIN_TMP/failed-at" 2>/dev/null || true)
+  fi
+  kaptain_stop_group "$KAPTAIN_BODY"
+}
+
+# kaptain_stop_group GROUP: stop the processes left in the steps' process group, naming
+# them: TERM, then KILL for those still there after 3 seconds.
+kaptain_stop_group() {
+  local group=$1 left tries=0
+  left=$(kaptain_group_members "$group")
+  if [ -z "$left" ]; then
+    return 0
+  fi
+  kaptain_log "stopping what the hooks left running: $left"
+  kill -TERM -- "-$group" 2>/dev/null || true
+  while [ -n "$(kaptain_group_members "$group")" ]; do
+    tries=$((tries + 1))
+    if [ "$tries" -gt 15 ]; then
+      kaptain_log "still running after TERM, killed: $(kaptain_group_members "$group")"
+      kill -KILL -- "-$group" 2>/dev/null || true
+      break
+    fi
+    sleep 0.2
+  done
+}
+
+# kaptain_group_members GROUP: "PID (NAME), ..." of the live processes of a process group.
+# Names only: a command line may hold a secret. From /proc where there is one (no ps in
+# slim containers), else from ps. Zombies are left out: they hold nothing open.
+kaptain_group_members() {
+  local group=$1 stat rest pid comm state pgrp out=""
+  if [ -r /proc/self/stat ]; then
+    for stat in /proc/[0-9]*/stat; do
+      { read -r rest <"$stat"; } 2>/dev/null || continue
+      # "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+      pid=${rest%% *}
+      comm=${rest#*(}
+      comm=${comm%)*}
+      rest=${rest##*) }
+      state=${rest%% *}
+      rest=${rest#* }
+      rest=${rest#* }
+      pgrp=${rest%% *}
+      if [ "$pgrp" = "$group" ] && [ "$state" != Z ]; then
+        out="${out:+$out, }$pid ($comm)"
+      fi
+    done
+    printf '%s' "$out"
+  else
+    ps -Ao pid=,pgid=,stat=,comm= 2>/dev/null |
+      awk -v g="$group" '$2 == g && $3 !~ /^Z/ { printf "%s%s (%s)", sep, $1, $4; sep = ", " }'
+  fi
 }
 
 # kaptain_after_hook STATUS: hooks are sourced into this shell (kaptain's contract: what
-# they export reaches helmfile), so they can turn errexit off, move to another folder
-# or replace the cleanup trap. Put all three back, and stop when the hook's last
-# command failed (with errexit still on, the script has already stopped).
+# they export reaches helmfile), so they can turn errexit off or job control on, move to
+# another folder or set traps. Put them back, and stop when the hook's last command
+# failed (with errexit still on, the steps have already stopped).
 kaptain_after_hook() {
   set -eEo pipefail
+  set +m
   trap kaptain_failed_at ERR
-  trap kaptain_cleanup EXIT
+  # A hook's own EXIT trap ends with its hook. The cleanup is the parent's (kaptain_body).
+  trap - EXIT
   cd -- "$KAPTAIN_NAMESPACE_DIRECTORY"
   if [ "$1" -ne 0 ]; then
     kaptain_error "the hooks file returned status $1 (its last command failed)"

@@ -114,7 +114,8 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete" | "d
     // no make-config, and an uninstall hook that calls one directly names its line if it fails.
     const hookTools = operation === "delete" ? [] : spec.hookTools;
     const tools = ["helmfile", ...(applies ? ["helm", "helm-diff"] : []), ...hookTools];
-    const steps: Step[] = [
+    // Run by the script itself: the checks and the lock. The other steps run in its child (see body).
+    const parentSteps: Step[] = [
         {
             plan:
                 `check that ${tools.join(", ")} ${tools.length > 1 ? "are" : "is"} on PATH, a kubeconfig is known ` +
@@ -141,6 +142,8 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete" | "d
                   lines: ["kaptain_lock", "kaptain_clean_embed"],
               }
             : { plan: "lock the repository", lines: ["kaptain_lock"] },
+    ];
+    const childSteps: Step[] = [
         ...(operation === "diff"
             ? [
                   {
@@ -183,14 +186,18 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete" | "d
                 ]
         ).filter((step): step is Step => step !== undefined),
     ];
+    const steps = [...parentSteps, ...childSteps];
 
     const header = [
         `# pulumi-kaptain: ${action} (${spec.phase} phase, ${operation === "create" ? "create/update" : operation}) ` +
             `of namespace ${spec.namespace}`,
         "# Runs with bash from the repository (the Command's dir), in the namespace folder. The plan:",
         ...steps.map((step, i) => `#   ${i + 1}. ${commentText(step.plan)}`),
-        "# Each step prints `kaptain: <action>: <step>` on stderr. On every exit a trap removes",
-        "# provision-configs/.kaptain, the lock and the temporary folder, and names the failed step.",
+        "# Each step prints `kaptain: <action>: <step>` on stderr. From step " +
+            `${parentSteps.length + 1}, the steps run in a`,
+        "# child process group, so that no hook can end the script: the script waits for them,",
+        "# stops what they left running, and on every exit removes provision-configs/.kaptain,",
+        "# the lock's note and the temporary folder, and names the failed step.",
         "# The helpers follow; the steps themselves are at the end of the script, from line LINE.",
         "set -eo pipefail",
         "",
@@ -201,8 +208,17 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete" | "d
     const body = [
         `kaptain_init ${shJoin([action, spec.namespace, spec.namespaceFromWorking])}`,
         `kaptain_output ${spec.logging}`,
-        ...steps.flatMap(step => ["", ...step.lines]),
+        ...parentSteps.flatMap(step => ["", ...step.lines]),
+        "",
+        "# The other steps, from `(` to `) </dev/null &`, run in a child with a process group of its own (kaptain_body).",
+        "kaptain_body_start",
+        "(",
+        "kaptain_body",
+        ...childSteps.flatMap(step => ["", ...step.lines]),
+        "",
         "kaptain_finish",
+        ") </dev/null &",
+        'kaptain_body_wait "$!"',
         "",
     ];
     const firstStepLine = header.join("\n").split("\n").length + 1;
@@ -235,9 +251,10 @@ function helmfileCall(argv: readonly string[]): string {
 }
 
 /**
- * Hooks are sourced at the top level of the script, as kaptain does, so that what they
- * set or `declare` stays global; `kaptain_after_hook` then restores errexit, the
- * working directory and the trap, and stops on a failed last command.
+ * Hooks are sourced at the top level of the steps' shell (the script's child, which then
+ * runs helmfile), as kaptain sources them in its own, so that what they set or `declare`
+ * stays global; `kaptain_after_hook` then restores errexit, the working directory and
+ * the traps, and stops on a failed last command.
  */
 function hookStep(spec: PhaseScriptSpec, hook: string, required: boolean): Step | undefined {
     if (spec.hooksFile === undefined) {

@@ -33,6 +33,7 @@ function bash(dir: string, body: string, env: Record<string, string> = {}, input
         env: { ...process.env, ...env },
         input,
         maxBuffer: 64 * 1024 * 1024,
+        timeout: 60_000,
     });
 }
 
@@ -326,5 +327,21 @@ describe("kaptain_kubeconfig without a kubeconfig argument", () => {
         expect(r.stderr).toContain(
             "no kubeconfig: pass `kubeconfig` to the Infrastructure, export KUBECONFIG, or create ~/.kube/config",
         );
+    });
+});
+
+describe("kaptain_group_members", () => {
+    it("names the live processes of a process group, whatever their names hold", () => {
+        const dir = tempDir();
+        fs.symlinkSync(
+            spawnSync("bash", ["-c", "command -v sleep"], { encoding: "utf8" }).stdout.trim(),
+            path.join(dir, "s) (p"),
+        );
+        const r = bash(
+            dir,
+            'set -m; "./s) (p" 30 & pid=$!; set +m; echo "$pid"; kaptain_group_members "$pid"; kill "$pid"',
+        );
+        const [pid, members] = r.stdout.split("\n");
+        expect(members).toBe(`${pid} (s) (p)`);
     });
 });

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { copyFixture, readTree, tempDir } from "../support/fixture";
 import { captured, CapturedCommand, commandOf, runProgram } from "../support/program";
-import { invocation, runCaptured, RunOptions, startCaptured } from "../support/run-script";
+import { invocation, runCaptured, RunOptions, spawnCaptured, StartedRun, startCaptured } from "../support/run-script";
 
 // The repository sits under a path with a space and a command substitution in it: the
 // scripts must work there without running anything.
@@ -208,6 +208,50 @@ function expectTwoHelmfileRunsApart(): string[] {
 /** The `kaptain: <phase>: ...` lines a run printed (on its stderr, whatever `logging` says). */
 function stepLines(result: { stderr: string }, phase = "install"): string[] {
     return result.stderr.split("\n").filter(l => l.startsWith(`kaptain: ${phase}: `));
+}
+
+/** Waits for an event (up to 30 s): the first value of `ready` that is neither undefined nor false. */
+async function until<T>(what: string, ready: () => T | undefined | false): Promise<T> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+        const value = ready();
+        if (value !== undefined && value !== false) {
+            return value;
+        }
+        if (Date.now() > deadline) {
+            throw new Error(`gave up waiting for ${what}`);
+        }
+        await new Promise(resolve => setTimeout(resolve, 50));
+    }
+}
+
+/** The pid of a recorded helmfile call that waits for HELMFILE_WAIT_FOR, once it has started. */
+function startedHelmfile(call = "call-1"): number | undefined {
+    const started = path.join(record, call, "started");
+    const text = fs.existsSync(started) ? fs.readFileSync(started, "utf8") : "";
+    return text.endsWith("\n") ? Number(text) : undefined;
+}
+
+/** Ends what a test started: lets every fake helmfile waiting for `release` finish, and waits for the runs. */
+async function settle(release: string, ...runs: Array<StartedRun | undefined>): Promise<void> {
+    fs.writeFileSync(release, "");
+    await Promise.all(runs.map(r => r?.result));
+}
+
+/** Whether a process runs: a zombie does not (it holds nothing open, it only waits to be reaped). */
+function running(pid: number): boolean {
+    try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        return stat[stat.lastIndexOf(")") + 2] !== "Z";
+    } catch {
+        return false;
+    }
+}
+
+/** The pid a hook wrote to `file` in the record folder, once it is there. */
+function recordedPid(file: string): number | undefined {
+    const at = path.join(record, file);
+    return fs.existsSync(at) ? Number(fs.readFileSync(at, "utf8")) : undefined;
 }
 
 describe("install create", () => {
@@ -665,7 +709,7 @@ describe("a phase succeeds only when it reaches its end", () => {
         });
         expect(result.status).toBe(1);
         expect(result.stderr).toContain(
-            "kaptain: install: error: the script exited during step 'pre-install hook' before the phase finished",
+            "kaptain: install: error: the phase's steps ended during step 'pre-install hook' before the phase finished",
         );
         expect(helmfileCalls()).toEqual([]);
         expectCleanedUp();
@@ -742,6 +786,143 @@ describe("a phase succeeds only when it reaches its end", () => {
         });
         expect(result.status).toBe(0);
         expect(helmfileEnv()).toMatchObject({ DECLARED: "from-hook", EXPORTED: "also" });
+    });
+});
+
+describe("what a hook does to its shell ends with the steps", () => {
+    it("counts an `exec` in a hook as a failure naming the step, runs no helmfile, and cleans up", () => {
+        const result = run(commands.install, "create", {
+            env: { FIXTURE_EVAL: "exec true", FIXTURE_EVAL_HOOK: "pre-install" },
+        });
+        expect(result.status).toBe(1);
+        expect(result.stderr).toContain(
+            "kaptain: install: error: the phase's steps ended during step 'pre-install hook' before the phase finished" +
+                " (an `exit` or `exec` in a hook?): counted as a failure",
+        );
+        expect(helmfileCalls()).toEqual([]);
+        expectCleanedUp();
+    });
+
+    it("keeps a hook's `exec >file 2>&1`, which sends what follows to a log, as in kaptain", () => {
+        const result = run(logged.all, "create", {
+            env: {
+                FIXTURE_EVAL: 'exec >"$FIXTURE_RECORD/hook.log" 2>&1; echo TO-THE-LOG; echo ALSO >&2',
+                FIXTURE_EVAL_HOOK: "make-config",
+            },
+        });
+        expect(result.status, result.stderr).toBe(0);
+        expect(fs.readFileSync(path.join(record, "hook.log"), "utf8")).toBe("TO-THE-LOG\nALSO\n");
+        expect(`${result.stdout}${result.stderr}`).not.toContain("TO-THE-LOG");
+        expect(helmfileCalls()).toEqual(["call-1"]);
+        expect(stepLines(result)).toContain("kaptain: install: done");
+    });
+
+    it("cleans up and names the failure when a hook sets its own EXIT trap and then fails", () => {
+        const result = run(commands.install, "create", {
+            env: { FIXTURE_EVAL: "trap 'echo HOOK-TRAP >&2' EXIT; false", FIXTURE_EVAL_HOOK: "make-config" },
+        });
+        expect(result.status).toBe(1);
+        expect(result.stderr).toContain("HOOK-TRAP");
+        expect(result.stderr).toContain(
+            "kaptain: install: error: failed during step 'make-config hook' (exit status 1)",
+        );
+        expect(result.stderr).toMatch(/kaptain: install: error: the failing command: .*hooks\.sh:\d+: eval /);
+        expect(helmfileCalls()).toEqual([]);
+        // The lock's note, provision-configs/.kaptain (make-config embedded) and the temporary
+        // folder with the kubeconfig.
+        expectCleanedUp();
+    });
+
+    it("stops what a hook left running, naming it, so that the phase's output closes", () => {
+        const result = run(commands.install, "create", {
+            env: {
+                FIXTURE_EVAL: 'sleep 1000 & echo "$!" >"$FIXTURE_RECORD/left.pid"',
+                FIXTURE_EVAL_HOOK: "pre-install",
+            },
+        });
+        const left = recordedPid("left.pid");
+        try {
+            expect(result.status, result.stderr).toBe(0);
+            expect(result.stderr).toMatch(
+                new RegExp(`kaptain: install: stopping what the hooks left running: .*${left} \\(sleep\\)`),
+            );
+            expect(running(left!)).toBe(false);
+            expect(stepLines(result).at(-1)).toBe("kaptain: install: done");
+        } finally {
+            if (left !== undefined && running(left)) {
+                process.kill(left, "SIGKILL");
+            }
+        }
+    });
+
+    it("kills what a hook left running that ignores TERM", () => {
+        const result = run(commands.install, "create", {
+            env: {
+                FIXTURE_EVAL: `(trap '' TERM; exec sleep 1000) & echo "$!" >"$FIXTURE_RECORD/left.pid"`,
+                FIXTURE_EVAL_HOOK: "post-install",
+            },
+        });
+        const left = recordedPid("left.pid");
+        try {
+            expect(result.status, result.stderr).toBe(0);
+            expect(result.stderr).toMatch(new RegExp(`still running after TERM, killed: .*${left} \\(sleep\\)`));
+            expect(running(left!)).toBe(false);
+        } finally {
+            if (left !== undefined && running(left)) {
+                process.kill(left, "SIGKILL");
+            }
+        }
+    });
+
+    it("passes a TERM on to helmfile, waits for it, cleans up and names the step", async () => {
+        const release = path.join(record, "release");
+        const a = spawnCaptured(commands.install, "create", {
+            programDirectory,
+            env: {
+                HELMFILE_RECORD: record,
+                FIXTURE_RECORD: record,
+                XDG_RUNTIME_DIR: runtimeDir,
+                HELMFILE_WAIT_FOR: release,
+            },
+        });
+        try {
+            const helmfile = await until("helmfile to start", () => startedHelmfile());
+            a.child.kill("SIGTERM");
+            const result = await a.result;
+            expect(result.status).toBe(143);
+            expect(result.stderr).toContain("failed during step 'helmfile apply' (exit status 143)");
+            expect(running(helmfile)).toBe(false);
+            expect(hookCalls().map(c => c.hook)).toEqual(["pre-install", "make-config"]);
+            expectCleanedUp();
+        } finally {
+            await settle(release, a);
+        }
+    });
+    it("kills the steps on a second signal when helmfile does not stop on the first", async () => {
+        const release = path.join(record, "release");
+        const a = spawnCaptured(commands.install, "create", {
+            programDirectory,
+            env: {
+                HELMFILE_RECORD: record,
+                FIXTURE_RECORD: record,
+                XDG_RUNTIME_DIR: runtimeDir,
+                HELMFILE_WAIT_FOR: release,
+                HELMFILE_IGNORE_TERM: "1",
+            },
+        });
+        try {
+            const helmfile = await until("helmfile to start", () => startedHelmfile());
+            a.child.kill("SIGTERM");
+            await until("the script to pass the signal on", () => a.stderr().includes("a second signal kills them"));
+            expect(running(helmfile)).toBe(true);
+            a.child.kill("SIGTERM");
+            const result = await a.result;
+            expect(result.status).toBe(143);
+            expect(running(helmfile)).toBe(false);
+            expectCleanedUp();
+        } finally {
+            await settle(release, a);
+        }
     });
 });
 
