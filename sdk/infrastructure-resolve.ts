@@ -23,8 +23,7 @@ import { ProvisionConfigsArgs, SOURCE_PAIRS } from "./provision-configs";
 import { missingSecretWarnings, provisionConfigsProblems } from "./provision-configs-checks";
 import { toolsUsedByHooks } from "./script/helpers";
 import { HELMFILE_STRATEGIES, HelmfileStrategy } from "./script/helmfile";
-import { PHASE_LOGGING, PhaseLogging } from "./script/phase-script";
-import { readRegularFile } from "./regular-file";
+import { isLockTimeout, LOCK_TIMEOUT_VARIABLE, PHASE_LOGGING, PhaseLogging } from "./script/phase-script";
 import { parseValues } from "./values";
 
 /** One enabled phase, every default applied. */
@@ -121,6 +120,13 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
             problems.push(problem(`environment.${key}`, "is not a valid environment variable name"));
         } else if (key.startsWith("KAPTAIN_")) {
             problems.push(problem(`environment.${key}`, "uses the reserved prefix KAPTAIN_ (set by pulumi-kaptain)"));
+        } else if (key === LOCK_TIMEOUT_VARIABLE) {
+            const value: unknown = args.environment?.[key];
+            if (typeof value === "string" && !isLockTimeout(value)) {
+                problems.push(
+                    problem(`environment.${key}`, `must be a whole number of seconds, got ${JSON.stringify(value)}`),
+                );
+            }
         }
     }
 

@@ -133,6 +133,7 @@ kaptain_cleanup() {
     # A namespace without a provision-configs chart: embedding created the folder, which
     # now holds nothing (git keeps no empty folder, so none was the user's).
     rmdir -- "${KAPTAIN_EMBED_DIRECTORY%/*}" 2>/dev/null || true
+    # The holder's name goes; the lock itself goes with the last process holding it.
     rm -f -- "$KAPTAIN_LOCK"
   fi
   rm -rf -- "$KAPTAIN_TMP"
@@ -188,11 +189,13 @@ kaptain_body_note() {
 }
 
 # kaptain_body_wait PID: the parent waits for the steps and ends with their status;
-# kaptain_cleanup does the rest.
+# kaptain_cleanup does the rest. The holder's note in the lock file gets the steps' group,
+# so that a phase waiting for a killed one can name what still runs.
 kaptain_body_wait() {
   local status=0
   set +m
   KAPTAIN_BODY=$1
+  printf 'group=%s\n' "$1" >>"$KAPTAIN_LOCK"
   wait "$1" || status=$?
   KAPTAIN_BODY_ENDED=1
   if [ "$status" -ne 0 ]; then
@@ -483,6 +486,11 @@ kaptain_namespace_guard() {
 
 kaptain_preflight() {
   KAPTAIN_STEP="preflight"
+  # kaptain_lock's flock(2): util-linux flock, else perl (macOS has no flock command).
+  if ! command -v flock >/dev/null 2>&1 && ! command -v perl >/dev/null 2>&1; then
+    kaptain_error "locking the repository needs flock (util-linux) or perl, and neither was found on PATH"
+    KAPTAIN_MISSING=1
+  fi
   if [ "$KAPTAIN_MISSING" -ne 0 ]; then
     exit 1
   fi
@@ -492,29 +500,140 @@ kaptain_preflight() {
 # different Infrastructures in parallel, and they share what is in the repository:
 # namespaces without a folder of their own share its root (both would write and remove
 # provision-configs/.kaptain), and every namespace shares its charts, whose dependencies
-# helm rebuilds in place (charts/<chart>/tmpcharts-*, charts/*.tgz). The lock is a symlink
-# whose target is the holder's pid: `ln -s` creates it atomically, content and all, on
-# every system (flock is not on all of them). A later run takes over a lock whose holder
-# is gone, removing it only while it still names that holder. The trap releases it.
+# helm rebuilds in place (charts/<chart>/tmpcharts-*, charts/*.tgz).
+# The lock is the kernel's: flock(2) on the working directory itself, through file
+# descriptor 9, which every process of the phase inherits. The kernel releases it when the
+# last of them ends, and only then: a phase killed with SIGKILL (the command provider's
+# cancel) keeps it while its helmfile still deploys; and a lock never outlives its
+# processes, so there is none to take over and no pid to trust. .kaptain-lock in the working
+# directory only names the holder, for those who wait. The wait is bounded:
+# PULUMI_KAPTAIN_LOCK_TIMEOUT seconds, 1800 by default.
 kaptain_lock() {
-  local lock="$KAPTAIN_WORKING_DIRECTORY/.kaptain-lock" holder announced=""
+  local dir=$KAPTAIN_WORKING_DIRECTORY timeout=${PULUMI_KAPTAIN_LOCK_TIMEOUT:-1800} start status=0 announced=""
   KAPTAIN_STEP="lock"
-  while ! ln -s "$$" "$lock" 2>/dev/null; do
-    holder=$(readlink -- "$lock" 2>/dev/null || true)
-    if [ -n "$holder" ] && ! kill -0 "$holder" 2>/dev/null; then
-      if [ "$(readlink -- "$lock" 2>/dev/null || true)" = "$holder" ]; then
-        kaptain_log "taking over the lock of process $holder, which is gone"
-        rm -f -- "$lock"
+  case $timeout in
+    "" | *[!0-9]*)
+      kaptain_error "PULUMI_KAPTAIN_LOCK_TIMEOUT must be a whole number of seconds, got '$timeout'"
+      exit 1
+      ;;
+  esac
+  if ! { exec 9<"$dir"; } 2>/dev/null; then
+    kaptain_error "cannot open the working directory $dir to lock it"
+    exit 1
+  fi
+  kaptain_flock 0 || status=$?
+  if [ "$status" -eq 75 ]; then
+    start=$SECONDS
+    while [ "$status" -eq 75 ] && [ $((SECONDS - start)) -lt "$timeout" ]; do
+      status=0
+      kaptain_flock 1 || status=$?
+      # Said after a second: by then, a holder that had just taken the lock has named itself.
+      if [ "$status" -eq 75 ] && [ -z "$announced" ]; then
+        kaptain_log "waiting for the repository's lock (up to $timeout s), held by $(kaptain_lock_holder "$dir/.kaptain-lock")"
+        announced=1
       fi
-      continue
+    done
+    if [ "$status" -eq 75 ]; then
+      kaptain_error "the repository's lock ($dir) is still held after $timeout s, by $(kaptain_lock_holder "$dir/.kaptain-lock")." \
+        "The lock is the kernel's: removing .kaptain-lock does not release it. To wait longer, set" \
+        "PULUMI_KAPTAIN_LOCK_TIMEOUT (seconds) in the Infrastructure's \`environment\`"
+      exit 1
     fi
-    if [ -z "$announced" ]; then
-      kaptain_log "waiting for process ${holder:-unknown} (another phase of this repository) to finish"
-      announced=1
+  fi
+  if [ "$status" -ne 0 ]; then
+    kaptain_error "cannot lock the working directory $dir (flock failed with status $status)"
+    exit 1
+  fi
+  KAPTAIN_LOCK="$dir/.kaptain-lock"
+  if [ -e "$KAPTAIN_LOCK" ] || [ -L "$KAPTAIN_LOCK" ]; then
+    kaptain_log "taking the lock, last held by $(kaptain_lock_holder "$KAPTAIN_LOCK" short), which ended without cleaning up (killed?)"
+  fi
+  # A note left by a killed holder, or the link an earlier pulumi-kaptain locked with.
+  rm -f -- "$KAPTAIN_LOCK"
+  {
+    printf 'pid=%s\nstarted=%s\n' "$$" "$(kaptain_start_time "$$")"
+    printf 'action=%s\nnamespace=%s\n' "$KAPTAIN_ACTION" "$KAPTAIN_NAMESPACE"
+    printf 'host=%s\nsince=%s\n' "$(uname -n)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  } >"$KAPTAIN_LOCK"
+}
+
+# kaptain_flock SECONDS: lock descriptor 9, waiting up to SECONDS (0: not at all). Status 0
+# when locked, 75 when another process holds it. util-linux flock, or perl where there is
+# none (macOS): both lock the open file, which outlives them in the shell's descriptor.
+kaptain_flock() {
+  if command -v flock >/dev/null 2>&1; then
+    if [ "$1" -eq 0 ]; then
+      flock -x -n -E 75 9
+    else
+      flock -x -w "$1" -E 75 9
     fi
-    sleep 0.2
-  done
-  KAPTAIN_LOCK=$lock
+  else
+    perl -MFcntl=:flock -e '
+      open(my $fd, "<&=", 9) or die "descriptor 9: $!\n";
+      my $wait = shift;
+      if ($wait > 0) {
+        $SIG{ALRM} = sub { exit 75 };
+        alarm $wait;
+        flock($fd, LOCK_EX) and exit 0;
+      } else {
+        flock($fd, LOCK_EX | LOCK_NB) and exit 0;
+        exit 75 if $!{EWOULDBLOCK};
+      }
+      die "flock: $!\n";' "$1"
+  fi
+}
+
+# kaptain_start_time PID: when the process started, to tell it from a later one with the
+# same pid. Empty when there is no such process.
+kaptain_start_time() {
+  local stat fields
+  if { read -r stat <"/proc/$1/stat"; } 2>/dev/null; then
+    # Field 22, the 20th after "(comm) ".
+    read -r -a fields <<<"${stat##*) }"
+    printf '%s' "${fields[19]}"
+  elif [ ! -d /proc/self ]; then
+    ps -o lstart= -p "$1" 2>/dev/null || true
+  fi
+}
+
+# kaptain_lock_holder FILE [short]: who holds the lock, from the note its holder wrote, and
+# (unless short) how it is released.
+kaptain_lock_holder() {
+  local file=$1 key value pid="" started="" action="" namespace="" host="" since="" group="" left
+  if [ -L "$file" ]; then
+    printf 'process %s (an earlier pulumi-kaptain)' "$(readlink -- "$file" 2>/dev/null || true)"
+    return 0
+  fi
+  if [ -f "$file" ]; then
+    while IFS='=' read -r key value; do
+      case $key in
+        pid) pid=$value ;;
+        started) started=$value ;;
+        action) action=$value ;;
+        namespace) namespace=$value ;;
+        host) host=$value ;;
+        since) since=$value ;;
+        group) group=$value ;;
+      esac
+    done <"$file"
+  fi
+  if [ -z "$pid" ]; then
+    printf 'a process that has not named itself in %s (it is starting or ending)' "$file"
+    return 0
+  fi
+  printf '%s of namespace %s (process %s on %s, since %s)' "$action" "$namespace" "$pid" "$host" "$since"
+  if [ "${2:-}" = short ]; then
+    return 0
+  fi
+  if [ "$host" != "$(uname -n)" ]; then
+    printf ', on another machine or container: it is released when that phase ends there'
+  elif [ -n "$started" ] && [ "$(kaptain_start_time "$pid")" = "$started" ]; then
+    printf ': it is released when that phase ends (to stop it: kill -TERM %s)' "$pid"
+  else
+    left=$(kaptain_group_members "$group")
+    printf ', whose script has ended (killed?) while what it started still runs and holds the lock: %s;' "${left:-unknown}"
+    printf ' it is released when they end (to stop them: kill -TERM -- -%s)' "${group:-<group>}"
+  fi
 }
 
 # Leftovers of an interrupted run must not leak into this one.

@@ -14,6 +14,18 @@ export type PhaseLogging = "all" | "stderr" | "steps";
 
 export const PHASE_LOGGING: readonly PhaseLogging[] = ["all", "stderr", "steps"];
 
+/**
+ * How long a phase waits for the repository's lock, in whole seconds (1800 when unset),
+ * read by the script from its environment: the Infrastructure's `environment`, or the
+ * shell running Pulumi. The script checks it too (kaptain_lock), for the shell's value.
+ */
+export const LOCK_TIMEOUT_VARIABLE = "PULUMI_KAPTAIN_LOCK_TIMEOUT";
+
+/** Whether a value of {@link LOCK_TIMEOUT_VARIABLE} is one the script takes: empty, or digits. */
+export function isLockTimeout(value: string): boolean {
+    return /^[0-9]*$/.test(value);
+}
+
 /** What a phase script is generated from: plain, resolved values only. */
 export interface PhaseScriptSpec {
     readonly phase: PhaseName;

@@ -290,7 +290,7 @@ describe("the phase scripts against real clusters", () => {
         expect(config.status, config.stderr).toBe(0);
         expect(install.status, install.stderr).toBe(0);
         expect(`${config.stderr}${install.stderr}`).toMatch(
-            /waiting for process \d+ \(another phase of this repository\)/,
+            /waiting for the repository's lock \(up to 1800 s\), held by (config|install) of namespace /,
         );
         expect(configMapData(clusterB, "embedded-app")).toEqual({ "app.conf": "mode = second\n" });
         expectCleanedUp();

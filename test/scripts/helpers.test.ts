@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { isKubeconfigContent } from "../../sdk/kubeconfig";
 import { HELPERS_PATH } from "../../sdk/script/helpers";
+import { isLockTimeout } from "../../sdk/script/phase-script";
 import { readTree, tempDir, writeTree } from "../support/fixture";
 
 const KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user: {token: not-for-disk}\n";
@@ -327,6 +328,61 @@ describe("kaptain_kubeconfig without a kubeconfig argument", () => {
         expect(r.stderr).toContain(
             "no kubeconfig: pass `kubeconfig` to the Infrastructure, export KUBECONFIG, or create ~/.kube/config",
         );
+    });
+});
+
+describe("kaptain_lock", () => {
+    /** A PATH with what the lock needs but no flock command, as on macOS: perl locks instead. */
+    function pathWithoutFlock(dir: string): string {
+        const bin = path.join(dir, "bin");
+        fs.mkdirSync(bin);
+        for (const tool of ["bash", "perl", "uname", "date", "rm", "mktemp", "sleep", "cat"]) {
+            const found = spawnSync("bash", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim();
+            fs.symlinkSync(found, path.join(bin, tool));
+        }
+        return bin;
+    }
+
+    it.each(["flock", "perl"])("with %s: a second taker gives up after the bounded wait, naming the holder", locker => {
+        const dir = tempDir();
+        const r = bash(
+            dir,
+            [
+                "command -v flock >/dev/null || echo 'no flock command'",
+                "kaptain_lock",
+                '( PULUMI_KAPTAIN_LOCK_TIMEOUT=1; kaptain_lock ) && echo "second: took it" || echo "second: refused"',
+            ].join("\n"),
+            locker === "perl" ? { PATH: pathWithoutFlock(dir) } : {},
+        );
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout.includes("no flock command")).toBe(locker === "perl");
+        expect(r.stdout).toContain("second: refused");
+        expect(r.stderr).toContain(
+            `kaptain: test: error: the repository's lock (${fs.realpathSync(dir)}) is still held after 1 s, ` +
+                "by test of namespace dev (process ",
+        );
+    });
+
+    it.each(["flock", "perl"])("with %s: is released when its holder ends, whatever it left behind", locker => {
+        const dir = tempDir();
+        const r = bash(
+            dir,
+            '( kaptain_lock ) && PULUMI_KAPTAIN_LOCK_TIMEOUT=0 && kaptain_lock && echo "second: took it"',
+            locker === "perl" ? { PATH: pathWithoutFlock(dir) } : {},
+        );
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toContain("second: took it");
+        expect(r.stderr).toMatch(
+            /taking the lock, last held by test of namespace dev \(process \d+ on .*\), which ended without cleaning up/,
+        );
+    });
+});
+
+describe("the lock wait rule, in TypeScript and in bash", () => {
+    it.each(["", "0", "1800", "30m", " 5", "-1", "1e3"])("%j is taken by both or by neither", value => {
+        const dir = tempDir();
+        const r = bash(dir, 'PULUMI_KAPTAIN_LOCK_TIMEOUT=$VALUE; kaptain_lock && echo "took it"', { VALUE: value });
+        expect(r.stdout.includes("took it")).toBe(isLockTimeout(value));
     });
 });
 

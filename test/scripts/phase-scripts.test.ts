@@ -1,5 +1,6 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { copyFixture, readTree, tempDir } from "../support/fixture";
@@ -969,7 +970,7 @@ describe("one run at a time per repository", () => {
             expect(Object.keys(readTree(path.join(record, call, "kaptain")))).toContain("app/a.conf");
         }
         expect(`${a.stderr}${b.stderr}`).toMatch(
-            /waiting for process \d+ \(another phase of this repository\) to finish/,
+            /waiting for the repository's lock \(up to 1800 s\), held by (install|config) of namespace dev \(process \d+ on /,
         );
         expectCleanedUp();
     });
@@ -986,12 +987,155 @@ describe("one run at a time per repository", () => {
         expectCleanedUp();
     });
 
-    it("takes over a lock whose holder is gone", () => {
-        // The lock names its holder's pid; one that cannot be running: above the kernel's pid_max.
+    it("takes the lock whose holder was killed, and says so", () => {
+        // The link an earlier pulumi-kaptain locked with, naming a pid above the kernel's pid_max.
         fs.symlinkSync("99999999", path.join(repo, ".kaptain-lock"));
         const result = run(commands.install, "create");
         expect(result.status).toBe(0);
-        expect(result.stderr).toContain("taking over the lock of process 99999999, which is gone");
+        expect(result.stderr).toContain(
+            "taking the lock, last held by process 99999999 (an earlier pulumi-kaptain), which ended without cleaning up (killed?)",
+        );
+        expectCleanedUp();
+    });
+
+    it.each([
+        ["the link of an earlier pulumi-kaptain", (lock: string) => fs.symlinkSync(String(process.pid), lock)],
+        [
+            "a holder's note",
+            (lock: string) =>
+                fs.writeFileSync(
+                    lock,
+                    `pid=${process.pid}\nstarted=1\naction=config\nnamespace=prod\nhost=${os.hostname()}\nsince=2025-01-01T00:00:00Z\n`,
+                ),
+        ],
+    ])("does not wait for a live process that %s names but that holds no lock (a reused pid)", (_, leave) => {
+        leave(path.join(repo, ".kaptain-lock"));
+        const result = run(commands.install, "create");
+        expect(result.status, result.stderr).toBe(0);
+        expect(result.stderr).toContain(`taking the lock, last held by `);
+        expect(result.stderr).toContain(`process ${process.pid}`);
+        expectCleanedUp();
+    });
+
+    it("lets only one of two phases take a stale lock at once", async () => {
+        // A slow `rm` of a lock link widens the window between checking the holder and removing
+        // the link: the first phase to remove it takes 1 s, the other 2 s, so that the other,
+        // having found the same stale holder, removes the link the first one has just made.
+        const slow = fs.mkdtempSync(path.join(root, "slow-rm-"));
+        const rm = spawnSync("bash", ["-c", "command -v rm"], { encoding: "utf8" }).stdout.trim();
+        fs.writeFileSync(
+            path.join(slow, "rm"),
+            [
+                "#!/usr/bin/env bash",
+                'for a in "$@"; do',
+                `  if [ -L "$a" ]; then if mkdir ${JSON.stringify(path.join(slow, "first"))} 2>/dev/null; then sleep 1; else sleep 2; fi; fi`,
+                "done",
+                `exec ${rm} "$@"`,
+                "",
+            ].join("\n"),
+            { mode: 0o755 },
+        );
+        fs.symlinkSync("99999999", path.join(repo, ".kaptain-lock"));
+        const env = {
+            HELMFILE_RECORD: record,
+            FIXTURE_RECORD: record,
+            XDG_RUNTIME_DIR: runtimeDir,
+            HELMFILE_SLEEP: "3",
+            PATH: `${slow}:${process.env.PATH}`,
+        };
+        const [a, b] = await Promise.all([
+            startCaptured(commands.install, "create", { programDirectory, env }),
+            startCaptured(commands.config, "create", { programDirectory, env }),
+        ]);
+        expect(a.status, a.stderr).toBe(0);
+        expect(b.status, b.stderr).toBe(0);
+        expectTwoHelmfileRunsApart();
+        expectCleanedUp();
+    });
+
+    it("keeps the lock while the helmfile of a phase killed with SIGKILL still deploys, and names what holds it", async () => {
+        const release = path.join(record, "release");
+        const env = { HELMFILE_RECORD: record, FIXTURE_RECORD: record, XDG_RUNTIME_DIR: runtimeDir };
+        const a = spawnCaptured(commands.install, "create", {
+            programDirectory,
+            env: { ...env, HELMFILE_WAIT_FOR: release },
+        });
+        let b: StartedRun | undefined;
+        try {
+            const helmfile = await until("the first helmfile to start", () => startedHelmfile());
+            // The command provider's cancel: SIGKILL to the script, and to nothing else.
+            a.child.kill("SIGKILL");
+            // A phase of the same namespace: taking the lock, it would clean up provision-configs/.kaptain.
+            const second = spawnCaptured(commands.config, "create", { programDirectory, env });
+            b = second;
+            await until(
+                "the second phase to wait or end",
+                () => second.stderr().includes("waiting for the repository's lock") || second.child.exitCode !== null,
+            );
+            expect(running(helmfile)).toBe(true);
+            expect(helmfileCalls()).toEqual(["call-1"]);
+            expect(second.stderr()).toContain(
+                `held by install of namespace dev (process ${a.child.pid} on ${os.hostname()}, since `,
+            );
+            expect(second.stderr()).toMatch(
+                new RegExp(
+                    // The fake helmfile is a bash script: its process is named bash.
+                    `whose script has ended \\(killed\\?\\) while what it started still runs and holds the lock: .*\\b${helmfile} \\(bash\\)`,
+                ),
+            );
+            expect(second.stderr()).toMatch(/it is released when they end \(to stop them: kill -TERM -- -\d+\)/);
+        } finally {
+            await settle(release, a, b);
+        }
+        expect((await a.result).signal).toBe("SIGKILL");
+        expect(b).toBeDefined();
+        const second = await (b as StartedRun).result;
+        expect(second.status, second.stderr).toBe(0);
+        expectTwoHelmfileRunsApart();
+        // The killed phase's helmfile read its embedded configs to the end.
+        expect(Object.keys(readTree(path.join(record, "call-1", "kaptain")))).toContain("app/a.conf");
+        expect(fs.lstatSync(path.join(repo, ".kaptain-lock"), { throwIfNoEntry: false })).toBeUndefined();
+        expect(fs.existsSync(path.join(nsDir, "provision-configs", ".kaptain"))).toBe(false);
+    });
+
+    it("gives up after PULUMI_KAPTAIN_LOCK_TIMEOUT seconds, naming the holder and how the lock is released", async () => {
+        const release = path.join(record, "release");
+        const env = { HELMFILE_RECORD: record, FIXTURE_RECORD: record, XDG_RUNTIME_DIR: runtimeDir };
+        const a = spawnCaptured(commands.install, "create", {
+            programDirectory,
+            env: { ...env, HELMFILE_WAIT_FOR: release },
+        });
+        try {
+            await until("the first helmfile to start", () => startedHelmfile());
+            const b = await startCaptured(prodInstall, "create", {
+                programDirectory,
+                env: { ...env, PULUMI_KAPTAIN_LOCK_TIMEOUT: "1" },
+            });
+            expect(b.status).toBe(1);
+            expect(b.stderr).toContain(
+                `kaptain: install: error: the repository's lock (${fs.realpathSync(repo)}) is still held after 1 s, ` +
+                    `by install of namespace dev (process ${a.child.pid} on ${os.hostname()}, since `,
+            );
+            expect(b.stderr).toContain(`: it is released when that phase ends (to stop it: kill -TERM ${a.child.pid})`);
+            expect(b.stderr).toContain("removing .kaptain-lock does not release it");
+            expect(b.stderr).toContain(
+                "set PULUMI_KAPTAIN_LOCK_TIMEOUT (seconds) in the Infrastructure's `environment`",
+            );
+            expect(helmfileCalls()).toEqual(["call-1"]);
+        } finally {
+            await settle(release, a);
+        }
+        expect((await a.result).status).toBe(0);
+        expectCleanedUp();
+    });
+
+    it("refuses a PULUMI_KAPTAIN_LOCK_TIMEOUT that is not a whole number of seconds, before any hook runs", () => {
+        const result = run(commands.install, "create", { env: { PULUMI_KAPTAIN_LOCK_TIMEOUT: "30m" } });
+        expect(result.status).toBe(1);
+        expect(result.stderr).toContain(
+            "kaptain: install: error: PULUMI_KAPTAIN_LOCK_TIMEOUT must be a whole number of seconds, got '30m'",
+        );
+        expect(hookCalls()).toEqual([]);
         expectCleanedUp();
     });
 

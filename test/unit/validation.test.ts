@@ -88,6 +88,23 @@ describe("construction-time checks", () => {
         ]);
     });
 
+    it("rejects a lock wait that is not a whole number of seconds, naming the variable", () => {
+        const err = errorOf(() =>
+            resolveInfrastructure(
+                { namespace: "dev", workingDirectory: repo, environment: { PULUMI_KAPTAIN_LOCK_TIMEOUT: "30m" } },
+                root,
+            ),
+        );
+        expect(err.propertyPath).toBe("environment.PULUMI_KAPTAIN_LOCK_TIMEOUT");
+        expect(err.message).toContain('must be a whole number of seconds, got "30m"');
+        expect(() =>
+            resolveInfrastructure(
+                { namespace: "dev", workingDirectory: repo, environment: { PULUMI_KAPTAIN_LOCK_TIMEOUT: "3600" } },
+                root,
+            ),
+        ).not.toThrow();
+    });
+
     it("uses the repository's top-level helmfile when the namespace folder has none", () => {
         const bare = copyFixture(path.join(tempDir(), "repo"));
         fs.rmSync(path.join(bare, "namespaces", "dev", "helmfile.yaml"));
