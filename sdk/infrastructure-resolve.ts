@@ -24,6 +24,7 @@ import { missingSecretWarnings, provisionConfigsProblems } from "./provision-con
 import { toolsUsedByHooks } from "./script/helpers";
 import { HELMFILE_STRATEGIES, HelmfileStrategy } from "./script/helmfile";
 import { isLockTimeout, LOCK_TIMEOUT_VARIABLE, PHASE_LOGGING, PhaseLogging } from "./script/phase-script";
+import { readRegularFile } from "./regular-file";
 import { parseValues } from "./values";
 
 /** One enabled phase, every default applied. */

@@ -132,16 +132,6 @@ function run(cmd: CapturedCommand, which: "create" | "delete", extra: Partial<Ru
     });
 }
 
-/** Resolves once `done()` holds; polls every 50 ms, gives up after 30 s. */
-async function until(done: () => boolean): Promise<void> {
-    for (let waited = 0; !done(); waited += 50) {
-        if (waited > 30_000) {
-            throw new Error("gave up waiting");
-        }
-        await new Promise(resolve => setTimeout(resolve, 50));
-    }
-}
-
 function helmfileCalls(): string[] {
     return fs.existsSync(record)
         ? fs
@@ -350,7 +340,9 @@ describe("install create", () => {
         const exited = new Promise(resolve => child.on("exit", resolve));
         try {
             // helmfile is running: it has read the kubeconfig.
-            await until(() => fs.existsSync(path.join(record, "call-1", "kubeconfig.link")));
+            await until("helmfile to record the kubeconfig", () =>
+                fs.existsSync(path.join(record, "call-1", "kubeconfig.link")),
+            );
             child.kill("SIGKILL");
             await exited;
             const left = spawnSync("grep", ["-rl", "--", "kind: Config", runtimeDir, nsDir], { encoding: "utf8" });
