@@ -177,6 +177,12 @@ kaptain_body() {
   KAPTAIN_IN_BODY=1
   trap kaptain_failed_at ERR
   trap - EXIT
+  # The kubeconfig's unlinked file is reached through a process that holds it open: this
+  # child, which outlives every step, rather than the parent, which a SIGKILL may end
+  # while helmfile still runs (kaptain_kubeconfig).
+  if [ "${KUBECONFIG:-}" = "/proc/$$/fd/47" ] && [ -n "${BASHPID:-}" ]; then
+    export KUBECONFIG="/proc/$BASHPID/fd/47"
+  fi
 }
 
 # The child keeps the parent informed: its variables die with it.

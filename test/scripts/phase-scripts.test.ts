@@ -338,17 +338,26 @@ describe("install create", () => {
         const child = spawn(bin, args, { cwd, env, stdio: ["pipe", "ignore", "ignore"], detached: true });
         child.stdin.end(stdin);
         const exited = new Promise(resolve => child.on("exit", resolve));
+        let steps: string | undefined;
         try {
             // helmfile is running: it has read the kubeconfig.
             await until("helmfile to record the kubeconfig", () =>
                 fs.existsSync(path.join(record, "call-1", "kubeconfig.link")),
             );
+            // The steps run in a process group of their own, named in the lock's note.
+            steps = /^group=(\d+)$/m.exec(fs.readFileSync(path.join(repo, ".kaptain-lock"), "utf8"))?.[1];
             child.kill("SIGKILL");
             await exited;
             const left = spawnSync("grep", ["-rl", "--", "kind: Config", runtimeDir, nsDir], { encoding: "utf8" });
             expect(left.stdout).toBe("");
         } finally {
-            process.kill(-child.pid!, "SIGKILL");
+            for (const group of [child.pid, steps]) {
+                try {
+                    process.kill(-Number(group), "SIGKILL");
+                } catch {
+                    // already gone
+                }
+            }
             // What the trap would have removed (the lock and the embed folder belong to
             // the lock's tests): the next test starts clean.
             fs.rmSync(path.join(repo, ".kaptain-lock"), { force: true });
