@@ -36,11 +36,20 @@ export function init(options: InitOptions): InitResult {
         rootNamespace: options.rootNamespace,
         provisionConfigs: options.provisionConfigs,
     });
-    const existing = ["Pulumi.yaml", "Pulumi.yml"].find(f => fs.existsSync(path.join(directory, f)));
+    const existing = ["Pulumi.yaml", "Pulumi.yml"].find(f => present(path.join(directory, f)));
     if (existing !== undefined) {
         throw new InitError(
             `${directory} is a Pulumi project already (${existing} exists): kaptain init never overwrites a file. ` +
                 "Add stacks with their own Pulumi.<namespace>.yaml, or move the project away to start over",
+        );
+    }
+    // Pulumi.yaml would name them as the program and its packages: someone else's index.ts
+    // would then run as the deploy, and `npm install` would not bring pulumi-kaptain.
+    const taken = ["index.ts", "package.json"].filter(f => present(path.join(directory, f)));
+    if (taken.length > 0) {
+        throw new InitError(
+            `${directory} already has ${taken.join(" and ")}, which the project's Pulumi.yaml would run and install: ` +
+                "kaptain init never overwrites a file. Move them away (or into a folder of their own) and run it again",
         );
     }
     if (repository.stacks.length === 0) {
@@ -58,6 +67,16 @@ export function init(options: InitOptions): InitResult {
         kept,
         gitignoreMissing: kept.includes(".gitignore") ? missingIgnores(directory) : [],
     };
+}
+
+/** Whether anything is at the path: a file, a folder, a link (even one that leads nowhere). */
+function present(file: string): boolean {
+    try {
+        fs.lstatSync(file);
+        return true;
+    } catch {
+        return false;
+    }
 }
 
 /** Creates the file, or leaves what is at its path (a file, a link, a folder): false. */

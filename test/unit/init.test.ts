@@ -115,27 +115,38 @@ it("leaves the default provider alone where the chart keeps the objects", () => 
 describe("kaptain init never overwrites", () => {
     it("keeps every file that is there, names it, and lists the .gitignore lines it lacks", () => {
         const dir = repositoryCopy(INIT_SOURCES.chart);
-        writeTree(dir, { "package.json": '{"name":"mine"}\n', ".gitignore": "node_modules\n*.swp\n" });
-        const outside = path.join(tempDir(), "outside.ts");
-        fs.writeFileSync(outside, "// not init's\n");
-        fs.symlinkSync(outside, path.join(dir, "index.ts"));
+        writeTree(dir, { ".gitignore": "node_modules\n*.swp\n" });
         fs.symlinkSync(path.join(tempDir(), "missing.json"), path.join(dir, "tsconfig.json"));
 
         const result = init({ directory: dir });
-        expect(result.kept).toEqual(["index.ts", "package.json", "tsconfig.json", ".gitignore"]);
-        expect(fs.readFileSync(path.join(dir, "package.json"), "utf8")).toBe('{"name":"mine"}\n');
+        expect(result.kept).toEqual(["tsconfig.json", ".gitignore"]);
         expect(fs.readFileSync(path.join(dir, ".gitignore"), "utf8")).toBe("node_modules\n*.swp\n");
-        expect(fs.readFileSync(outside, "utf8")).toBe("// not init's\n");
         // A dangling link is not followed: nothing is created where it points.
         expect(
             fs.existsSync(path.join(path.dirname(fs.readlinkSync(path.join(dir, "tsconfig.json"))), "missing.json")),
         ).toBe(false);
         expect(result.gitignoreMissing).toEqual(["out/", ".kaptain-lock"]);
         const report = initReport(result);
-        expect(report).toContain(
-            "Kept as they were (already there):\n  index.ts\n  package.json\n  tsconfig.json\n  .gitignore",
-        );
+        expect(report).toContain("Kept as they were (already there):\n  tsconfig.json\n  .gitignore");
         expect(report).toContain("Add to .gitignore: out/ .kaptain-lock");
+    });
+
+    it("refuses a folder whose index.ts or package.json Pulumi.yaml would run, and writes nothing", () => {
+        const dir = repositoryCopy(INIT_SOURCES.chart);
+        writeTree(dir, { "package.json": '{"name":"tooling"}\n' });
+        // A link that leads nowhere is there too.
+        fs.symlinkSync(path.join(tempDir(), "missing.ts"), path.join(dir, "index.ts"));
+        const before = listFilesUnder(dir);
+        const err = errorOf(() => init({ directory: dir }));
+        expect(err).toBeInstanceOf(InitError);
+        expect(err.message).toContain(`${dir} already has index.ts and package.json`);
+        expect(listFilesUnder(dir)).toEqual(before);
+    });
+
+    it("refuses a Pulumi.yaml that is a link leading nowhere", () => {
+        const dir = repositoryCopy(INIT_SOURCES.chart);
+        fs.symlinkSync(path.join(tempDir(), "missing.yaml"), path.join(dir, "Pulumi.yaml"));
+        expect(errorOf(() => init({ directory: dir })).message).toContain("is a Pulumi project already");
     });
 
     it("refuses a Pulumi project and writes nothing", () => {
