@@ -40,8 +40,9 @@ describe("every stack kaptain init writes passes kaptain synth unedited", () => 
                 expect(synth.stderr, stack).toBe("");
                 expect(synth.status, stack).toBe(0);
                 const plan = JSON.parse(fs.readFileSync(path.join(dir, "out", stack, "plan.json"), "utf8")) as Plan;
-                const phases = plan.resources.filter(r => r.type === "command:local:Command").map(r => r.name);
-                expect(phases, stack).toEqual(["platform-config", "platform-install"]);
+                const commands = plan.resources.filter(r => r.type === "command:local:Command").map(r => r.name);
+                // The namespace guard first, then the phases.
+                expect(commands, stack).toEqual(["platform-namespace-guard", "platform-config", "platform-install"]);
                 // The program's own files are not inputs: editing index.ts re-runs no phase.
                 const inputs = Object.keys(
                     (plan.resources.find(r => r.name === "platform-install")!.inputs.environment ?? {}) as object,
