@@ -160,6 +160,8 @@ export function verbTargets(
     const deploys = PHASE_ORDER.some(p => named[p] === "on");
     return [
         `${prefix}::*`,
+        // Every phase depends on the namespace guard, which must exist (and check) first.
+        `${prefix}$${COMMAND}::*-namespace-guard`,
         ...phases.map(p => phaseTarget(stack, project, p)),
         ...(deploys ? [`${prefix}$kubernetes:core/v1:Namespace::*`, `${prefix}$kaptain:index:ProvisionConfigs**`] : []),
     ];

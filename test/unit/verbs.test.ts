@@ -92,10 +92,12 @@ describe("the resources a verb's run may touch", () => {
     const NAMESPACE = `${URN}kaptain:index:Infrastructure$kubernetes:core/v1:Namespace::geo-namespace`;
     const PROVISION_CONFIGS = `${URN}kaptain:index:Infrastructure$kaptain:index:ProvisionConfigs::geo-provision-configs`;
     const SECRET = `${URN}kaptain:index:Infrastructure$kaptain:index:ProvisionConfigs$kubernetes:core/v1:Secret::geo-provision-configs-namespace-secret`;
+    const GUARD = `${URN}kaptain:index:Infrastructure$command:local:Command::geo-namespace-guard`;
     const touched = (targets: string[] | undefined, urns: string[]) =>
         urns.filter(urn => targets!.some(t => matchesTarget(t, urn)));
     const everything = [
         INFRA,
+        GUARD,
         NAMESPACE,
         PROVISION_CONFIGS,
         SECRET,
@@ -104,9 +106,10 @@ describe("the resources a verb's run may touch", () => {
         phase("provision"),
     ];
 
-    it("config: the component, the Namespace, the provision-configs objects and the config phase", () => {
+    it("config: the component, its namespace guard, the Namespace, the provision-configs objects and the config phase", () => {
         expect(touched(verbTargets("config", "dev", "infra", new Set()), everything)).toEqual([
             INFRA,
+            GUARD,
             NAMESPACE,
             PROVISION_CONFIGS,
             SECRET,
@@ -124,11 +127,12 @@ describe("the resources a verb's run may touch", () => {
     it("uninstall: the install phase, and a deployed provision phase that no longer depends on it; no object", () => {
         expect(touched(verbTargets("uninstall", "dev", "infra", new Set(["config", "install"])), everything)).toEqual([
             INFRA,
+            GUARD,
             phase("install"),
         ]);
         expect(
             touched(verbTargets("uninstall", "dev", "infra", new Set(["config", "install", "provision"])), everything),
-        ).toEqual([INFRA, phase("install"), phase("provision")]);
+        ).toEqual([INFRA, GUARD, phase("install"), phase("provision")]);
     });
 
     it("finds the phases of an Infrastructure inside a component of the user's, and only an Infrastructure's", () => {
