@@ -89,6 +89,7 @@ function stateTypes(repo: string, stack: string): string[] {
             cwd: repo,
             env: { ...process.env, ...env },
             encoding: "utf8",
+            maxBuffer: 256 * 1024 * 1024,
         }),
     ) as { deployment: { resources?: { type: string }[] } };
     return (exported.deployment.resources ?? []).map(r => r.type);
@@ -198,6 +199,7 @@ describe.skipIf(!hasCommandPlugin)("adopting a namespace kaptain deployed", () =
         }
         const state = stateTypes(keep, "prod");
         expect(state.filter(t => t.startsWith("kubernetes:core/v1:"))).toEqual([]);
-        expect(state.filter(t => t === "command:local:Command")).toHaveLength(2);
+        // The namespace guard, the config and the install phase.
+        expect(state.filter(t => t === "command:local:Command")).toHaveLength(3);
     });
 });

@@ -57,6 +57,8 @@ function pulumi(...args: string[]): string {
         cwd: repo,
         env: { ...process.env, ...env },
         encoding: "utf8",
+        // A stack export holds every phase's scripts, in inputs and outputs: over 1 MiB.
+        maxBuffer: 256 * 1024 * 1024,
     });
 }
 
@@ -77,9 +79,13 @@ function phasesInState(): string[] {
     const exported = JSON.parse(pulumi("stack", "export")) as {
         deployment: { resources?: { urn: string; type: string }[] };
     };
-    return (exported.deployment.resources ?? [])
-        .filter(r => r.type === "command:local:Command")
-        .map(r => r.urn.split("::").pop()!.replace("shop-platform-", ""));
+    return (
+        (exported.deployment.resources ?? [])
+            .filter(r => r.type === "command:local:Command")
+            .map(r => r.urn.split("::").pop()!.replace("shop-platform-", ""))
+            // The namespace guard is no phase.
+            .filter(name => name !== "namespace-guard")
+    );
 }
 
 function edit(file: string, from: string, to: string): void {
