@@ -1,16 +1,15 @@
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as YAML from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Engine, RegisteredResource } from "../../sdk/synth/engine";
 import { tempDir } from "../support/fixture";
-import { HELM_BINARY } from "../support/helm";
+import { expectedData, helmReadings, HelmReading, helmTemplate, parityChart } from "../support/helm-parity";
 import { runProgram } from "../support/program";
 
 /**
- * Renders the seed's provision-configs chart with a real `helm template` and checks that
- * ProvisionConfigs registers the same objects from the same files.
+ * Renders the seed's provision-configs chart with a real `helm template -f` and checks that
+ * ProvisionConfigs registers the same objects from the same files. Helm's output is read as
+ * JSON through the probe of test/support/helm-parity.ts, never with a YAML parser of ours.
  */
 const FIXTURES = path.resolve(__dirname, "../fixtures");
 const NAMESPACE = "geo-dev";
@@ -23,31 +22,21 @@ const files = {
 type Manifest = {
     kind: string;
     type?: string;
-    metadata: { name: string };
-    data?: Record<string, unknown>;
-    stringData?: Record<string, unknown>;
+    metadata: { name: string; namespace?: string };
+    data?: Record<string, string>;
+    stringData?: Record<string, string>;
 };
-let rendered: Manifest[];
-let probe: Record<string, string>;
+let output: string;
+let helm: HelmReading;
 let engine: Engine;
 
 beforeAll(async () => {
-    const chart = path.join(tempDir(), "provision-configs");
-    fs.cpSync(path.join(FIXTURES, "provision-configs-chart"), chart, { recursive: true });
+    const chart = parityChart(tempDir());
     // What kaptain's make-config step does before helm runs.
     fs.mkdirSync(path.join(chart, ".kaptain"));
     fs.copyFileSync(files.rclone, path.join(chart, ".kaptain", "rclone.conf"));
-    const out = execFileSync(
-        HELM_BINARY,
-        ["template", "provision-configs", chart, "--namespace", NAMESPACE, "-f", files.secret, "-f", files.values],
-        { encoding: "utf8" },
-    );
-    // Helm's YAML is 1.1, as is the reading of values on both sides.
-    const docs = YAML.parseAllDocuments(out, { version: "1.1" })
-        .map(d => d.toJS() as Manifest)
-        .filter(Boolean);
-    probe = docs.find(d => d.metadata.name === "toyaml-probe")!.data as Record<string, string>;
-    rendered = docs.filter(d => d.metadata.name !== "toyaml-probe");
+    output = helmTemplate(chart, NAMESPACE, [files.secret, files.values]);
+    helm = helmReadings(output).get("release")!;
 
     engine = await runProgram(async () => {
         const { ProvisionConfigs } = await import("../../sdk");
@@ -68,39 +57,29 @@ function registered(kind: string, name: string): RegisteredResource {
     return found;
 }
 
-/** A rendered value as a Secret/ConfigMap string: a string as is, else what toYaml printed. */
-function expected(prefix: string, key: string, value: unknown): string {
-    return typeof value === "string" ? value : probe[`${prefix}.${key}`];
-}
-
 describe("parity with helm template", () => {
     it("renders the three objects of the seed chart", () => {
-        expect(rendered.map(m => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
-            "ConfigMap/geo-dev",
+        for (const template of ["namespace-secret", "namespace-configmap", "rclone-config-secret"]) {
+            expect(output).toContain(`# Source: provision-configs/templates/${template}.yaml`);
+        }
+        expect([helm.secret, helm.configMap, helm.rcloneConfig!].map(m => `${m.kind}/${m.metadata.name}`)).toEqual([
             "Secret/geo-dev",
+            "ConfigMap/geo-dev",
             "Secret/rclone-config",
         ]);
     });
 
     it("the namespace Secret matches: kind, name, namespace, type and every key and value", () => {
-        const chart = rendered.find(m => m.kind === "Secret" && m.metadata.name === NAMESPACE)!;
-        const mine = registered("Secret", NAMESPACE).inputs as Manifest & { metadata: { namespace: string } };
+        const mine = registered("Secret", NAMESPACE).inputs as Manifest;
         expect(mine.metadata.namespace).toBe(NAMESPACE);
-        expect(mine.type).toBe(chart.type);
-        expect(Object.keys(mine.stringData!).sort()).toEqual(Object.keys(chart.stringData!).sort());
-        for (const [key, value] of Object.entries(chart.stringData!)) {
-            expect(mine.stringData![key], key).toBe(expected("secret", key, value));
-        }
+        expect(mine.type).toBe(helm.secret.type);
+        expect(mine.stringData).toEqual(expectedData(helm, "Secret"));
     });
 
     it("the namespace ConfigMap matches, nested and non-string values included", () => {
-        const chart = rendered.find(m => m.kind === "ConfigMap")!;
-        const mine = registered("ConfigMap", NAMESPACE).inputs as Manifest & { metadata: { namespace: string } };
+        const mine = registered("ConfigMap", NAMESPACE).inputs as Manifest;
         expect(mine.metadata.namespace).toBe(NAMESPACE);
-        expect(Object.keys(mine.data!).sort()).toEqual(Object.keys(chart.data!).sort());
-        for (const [key, value] of Object.entries(chart.data!)) {
-            expect(mine.data![key], key).toBe(expected("configKeys", key, value));
-        }
+        expect(mine.data).toEqual(expectedData(helm, "ConfigMap"));
         // Spot checks that the rule is the one documented.
         expect(mine.data!.replicas).toBe("3");
         expect(mine.data!.debug).toBe("true");
@@ -108,7 +87,7 @@ describe("parity with helm template", () => {
     });
 
     it("the rclone-config Secret carries the multi-line rclone.conf exactly", () => {
-        const chart = rendered.find(m => m.metadata.name === "rclone-config")!;
+        const chart = helm.rcloneConfig!;
         const mine = registered("Secret", "rclone-config").inputs as Manifest;
         expect(mine.type).toBe(chart.type);
         expect(mine.stringData).toEqual(chart.stringData);
