@@ -1,4 +1,9 @@
+import * as path from "node:path";
 import { defineConfig } from "vitest/config";
+
+// ProvisionConfigs renders values with `helm` from PATH: the tests' PATH (theirs only) finds
+// the Helm the global setup unpacks first.
+const HELM_DIRECTORY = path.resolve(import.meta.dirname, ".cache/helm/helm");
 
 export default defineConfig({
     test: {
@@ -14,5 +19,6 @@ export default defineConfig({
         hookTimeout: 120_000,
         // Unpacks the Helm binary that the provision-configs parity tests render with.
         globalSetup: ["test/support/global-setup.ts"],
+        env: { PATH: `${HELM_DIRECTORY}${path.delimiter}${process.env.PATH ?? ""}` },
     },
 });

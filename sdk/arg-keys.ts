@@ -49,6 +49,7 @@ const PROVISION_CONFIGS: Record<keyof ProvisionConfigsArgs, true> = {
     configKeys: true,
     rcloneConfigFile: true,
     rcloneConfig: true,
+    helmBinary: true,
     workingDirectory: true,
     adoptFromChart: true,
 };
@@ -60,6 +61,7 @@ const INFRASTRUCTURE_PROVISION_CONFIGS: Record<keyof InfrastructureProvisionConf
     configKeys: true,
     rcloneConfigFile: true,
     rcloneConfig: true,
+    helmBinary: true,
     allowChartRelease: true,
     adoptFromChart: true,
 };

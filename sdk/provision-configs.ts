@@ -6,7 +6,8 @@ import { DEFAULTS } from "./defaults";
 import { ArgProblem, problem, throwIfProblems } from "./errors";
 import { locateFile, namespaceDirectoryOf, namespaceProblem } from "./layout";
 import { readRegularFile } from "./regular-file";
-import { describe, isMapping, readValuesFile, renderData, Values, ValuesFileError } from "./values";
+import { HelmJob, HelmMissingError, HelmResult, jsonProblem, renderWithHelm } from "./helm-values";
+import { checkValuesFile, describe, isMapping, Values, ValuesFileError } from "./values";
 
 /** A map of values given in the program, for example a stack's secret config object. */
 export type ValuesInput = pulumi.Input<Record<string, pulumi.Input<unknown>>>;
@@ -57,6 +58,13 @@ export interface ProvisionConfigsArgs {
     /** The rclone config content (a Pulumi secret). Exclusive with `rcloneConfigFile`. @default none */
     readonly rcloneConfig?: pulumi.Input<string>;
     /**
+     * The Helm 3 binary that renders the Secret's and ConfigMap's values through the
+     * provision-configs chart's own templates (the values are Helm's to read). A name is
+     * looked up on PATH.
+     * @default "helm"
+     */
+    readonly helmBinary?: string;
+    /**
      * The Helmfile repository; relative file paths resolve against the namespace
      * directory (`namespaces/<namespace>` when it exists), then this directory.
      * @default the program's directory (`process.cwd()`)
@@ -102,13 +110,37 @@ export interface ResolvedProvisionConfigs {
     readonly rcloneConfig?: pulumi.Input<string>;
 }
 
-function readValues(arg: string, file: string, problems: ArgProblem[]): Values | undefined {
+/** Checks a values file's text before helm reads it; false (and a problem) when refused. */
+function valuesFileAccepted(arg: string, file: string, problems: ArgProblem[]): boolean {
     try {
-        return readValuesFile(file);
+        checkValuesFile(file);
+        return true;
     } catch (err) {
         if (err instanceof ValuesFileError) {
             problems.push(problem(arg, err.message));
-            return undefined;
+            return false;
+        }
+        throw err;
+    }
+}
+
+/** What needs helm, and the ways to do without it. */
+function helmMissing(err: HelmMissingError, needs: string): string {
+    return (
+        `${err.message}: ProvisionConfigs renders ${needs} with Helm, exactly as the provision-configs chart would. ` +
+        "Install Helm 3, name it with `helmBinary`, or leave these objects to the repository's provision-configs " +
+        "chart (chart mode: a `provision-configs` release in the helmfile, and `provisionConfigs: false` on the Infrastructure)"
+    );
+}
+
+/** Renders the jobs with helm; each result, or problems under `arg` (helm missing: under `helmBinary`). */
+function renderJobs(helm: string, namespace: string, jobs: readonly (HelmJob & { arg: string })[]): HelmResult[] {
+    try {
+        return renderWithHelm(helm, jobs, namespace);
+    } catch (err) {
+        if (err instanceof HelmMissingError) {
+            const needs = jobs.map(j => `\`${j.arg}\``).join(" and ");
+            return jobs.map(() => ({ problems: [helmMissing(err, needs)] }));
         }
         throw err;
     }
@@ -125,54 +157,31 @@ function readFileArgument(arg: string, file: string, problems: ArgProblem[]): st
     }
 }
 
-/** Picks the mapping under `key` of a values file, or explains why it cannot. */
-function mappingUnder(
-    arg: string,
-    file: string,
-    values: Values,
-    key: string | false,
-    required: boolean,
-    problems: ArgProblem[],
-): Values | undefined {
-    if (key === false || !(key in values)) {
-        if (required && key !== false) {
-            problems.push(problem(arg, `${file} has no top-level \`${key}\` key`));
-            return undefined;
-        }
-        return values;
-    }
-    const picked = values[key];
-    if (picked === null || picked === undefined) {
-        return {};
-    }
-    if (!isMapping(picked)) {
-        problems.push(problem(arg, `${file}: \`${key}\` must be a mapping, found ${describe(picked)}`));
-        return undefined;
-    }
-    return picked;
-}
-
-function renderChecked(arg: string, where: string, values: Values, problems: ArgProblem[]): Record<string, string> {
-    const { data, problems: keyProblems } = renderData(values);
-    problems.push(...keyProblems.map(p => problem(arg, `${where}: ${p}`)));
-    return data;
-}
-
-/** Renders a map given in the program; its checks run once its value is known. */
+/** Renders a map given in the program with helm; its checks run once its value is known. */
 function renderInput(
     input: ValuesInput,
     arg: string,
+    kind: HelmJob["kind"],
+    helm: string,
+    namespace: string,
     resource: () => pulumi.Resource | undefined,
 ): pulumi.Output<Record<string, string>> {
     return pulumi.output(input).apply(values => {
         if (!isMapping(values)) {
             throw new pulumi.ResourceError(`\`${arg}\` must be a mapping, got ${describe(values)}`, resource());
         }
-        const { data, problems } = renderData(values as Values);
-        if (problems.length > 0) {
-            throw new pulumi.ResourceError(`\`${arg}\`: ${problems.join("; ")}`, resource());
+        const notData = jsonProblem(values, "");
+        if (notData !== undefined) {
+            throw new pulumi.ResourceError(`\`${arg}\`: ${notData}`, resource());
         }
-        return data;
+        const [result] = renderJobs(helm, namespace, [
+            { arg, kind, key: false, keyRequired: false, source: { map: values as Values } },
+        ]);
+        if ("problems" in result) {
+            const problems = result.problems.map(p => p.replace(/^the map/, `\`${arg}\``));
+            throw new pulumi.ResourceError(problems.join("; "), resource());
+        }
+        return result.data;
     });
 }
 
@@ -205,37 +214,55 @@ export function resolveProvisionConfigs(
         }
     }
 
-    let secret: pulumi.Input<Record<string, string>> | undefined;
+    const helm = args.helmBinary ?? DEFAULTS.provisionConfigs.helmBinary;
+    if (typeof helm !== "string" || helm.trim() === "") {
+        problems.push(problem("helmBinary", "must be a non-empty string"));
+    }
+    // The files, checked, then rendered by one helm call.
+    const fileJobs: (HelmJob & { arg: "secretFile" | "configKeysFile" })[] = [];
     if (args.secretFile !== undefined) {
         const file = locateFile("secretFile", args.secretFile, dirs, problems);
-        const values = file !== undefined ? readValues("secretFile", file, problems) : undefined;
-        const picked =
-            values &&
-            mappingUnder(
-                "secretFile",
-                file!,
-                values,
-                args.secretKey ?? DEFAULTS.provisionConfigs.secretKey,
-                false,
-                problems,
-            );
-        if (picked !== undefined) {
-            secret = pulumi.secret(renderChecked("secretFile", file!, picked, problems));
+        if (file !== undefined && valuesFileAccepted("secretFile", file, problems)) {
+            const key = args.secretKey ?? DEFAULTS.provisionConfigs.secretKey;
+            fileJobs.push({ arg: "secretFile", kind: "Secret", key, keyRequired: false, source: { file } });
         }
-    } else if (args.secret !== undefined) {
-        secret = pulumi.secret(renderInput(args.secret, "secret", resource));
+    }
+    if (args.configKeysFile !== undefined) {
+        const file = locateFile("configKeysFile", args.configKeysFile, dirs, problems);
+        if (file !== undefined && valuesFileAccepted("configKeysFile", file, problems)) {
+            fileJobs.push({
+                arg: "configKeysFile",
+                kind: "ConfigMap",
+                key: "configKeys",
+                keyRequired: true,
+                source: { file },
+            });
+        }
+    }
+    const rendered: Partial<Record<"secretFile" | "configKeysFile", Record<string, string>>> = {};
+    if (fileJobs.length > 0 && problems.length === 0) {
+        renderJobs(helm, args.namespace, fileJobs).forEach((result, i) => {
+            const arg = fileJobs[i].arg;
+            if ("problems" in result) {
+                problems.push(...[...new Set(result.problems)].map(p => problem(arg, p)));
+            } else {
+                rendered[arg] = result.data;
+            }
+        });
+    }
+
+    let secret: pulumi.Input<Record<string, string>> | undefined;
+    if (rendered.secretFile !== undefined) {
+        secret = pulumi.secret(rendered.secretFile);
+    } else if (args.secret !== undefined && args.secretFile === undefined) {
+        secret = pulumi.secret(renderInput(args.secret, "secret", "Secret", helm, args.namespace, resource));
     }
 
     let configKeys: pulumi.Input<Record<string, string>> | undefined;
-    if (args.configKeysFile !== undefined) {
-        const file = locateFile("configKeysFile", args.configKeysFile, dirs, problems);
-        const values = file !== undefined ? readValues("configKeysFile", file, problems) : undefined;
-        const picked = values && mappingUnder("configKeysFile", file!, values, "configKeys", true, problems);
-        if (picked !== undefined) {
-            configKeys = renderChecked("configKeysFile", file!, picked, problems);
-        }
-    } else if (args.configKeys !== undefined) {
-        configKeys = renderInput(args.configKeys, "configKeys", resource);
+    if (rendered.configKeysFile !== undefined) {
+        configKeys = rendered.configKeysFile;
+    } else if (args.configKeys !== undefined && args.configKeysFile === undefined) {
+        configKeys = renderInput(args.configKeys, "configKeys", "ConfigMap", helm, args.namespace, resource);
     }
 
     let rcloneConfig: pulumi.Input<string> | undefined;

@@ -1,11 +1,7 @@
 import * as YAML from "yaml";
 import { NotRegularFileError, notRegularReason, readRegularFile } from "./regular-file";
 
-/**
- * Values as Helm sees them. Helm reads values files as YAML 1.1 (`yes` is a boolean)
- * and its `toYaml` writes keys sorted, lists unindented: the same choices here keep the
- * native objects identical to what the provision-configs chart renders.
- */
+/** A mapping of values: a map given in the program, or what mode detection reads of a file. */
 export type Values = Record<string, unknown>;
 
 /** A value file problem, with the file and, when known, the line. */
@@ -20,8 +16,11 @@ export class ValuesFileError extends Error {
     }
 }
 
-/** Parses a YAML values file the way Helm does; an empty file is an empty mapping. */
-export function readValuesFile(file: string): Values {
+/**
+ * Reads a values file's text to refuse, before helm reads it, what Helm would read
+ * differently from helmfile or silently lose. The values themselves are Helm's to read.
+ */
+export function checkValuesFile(file: string): void {
     let text: string;
     try {
         text = readRegularFile(file, "utf8");
@@ -38,9 +37,58 @@ export function readValuesFile(file: string): Values {
                 "put these values in a plain YAML file or pass them as a map",
         );
     }
-    return parseValues(text, file);
+    const lines = text.split(/\r?\n/);
+    // helmfile resolves vals references (ref+vault://…) in a file that holds one; Helm does not.
+    const reference = lines.findIndex(line => line.includes("ref+"));
+    if (reference >= 0) {
+        throw new ValuesFileError(
+            file,
+            "holds a `ref+` reference, which helmfile resolves and ProvisionConfigs does not: " +
+                "resolve it in the program and pass the values as a map (`secret`, `configKeys`)",
+            reference + 1,
+        );
+    }
+    const second = secondDocumentLine(lines);
+    if (second !== undefined) {
+        throw new ValuesFileError(file, "holds several YAML documents; Helm reads only the first: keep one", second);
+    }
+    duplicateKeyCheck(text, file);
 }
 
+const blank = (line: string) => /^\s*(#.*)?$/.test(line);
+const MARKER = /^(---|\.\.\.)([ \t]|$)/;
+
+/**
+ * The line of a second document's marker when content follows it: a marker at column 0
+ * cannot be part of a value. The first document's own `---` (after directives) does not count.
+ */
+function secondDocumentLine(lines: readonly string[]): number | undefined {
+    let i = lines.findIndex(line => !blank(line) && !line.startsWith("%"));
+    if (i < 0) return undefined;
+    if (/^---([ \t]|$)/.test(lines[i])) i += 1;
+    for (; i < lines.length; i++) {
+        if (MARKER.test(lines[i]) && lines.slice(i + 1).some(line => !blank(line))) return i + 1;
+    }
+    return undefined;
+}
+
+/**
+ * A key written twice in one mapping: Helm silently keeps the last. Only the duplicates this
+ * parser sees are refused (keys written alike); it decides no value.
+ */
+function duplicateKeyCheck(text: string, file: string): void {
+    const doc = YAML.parseDocument(text, { version: "1.1", uniqueKeys: true, prettyErrors: true });
+    const duplicate = doc.errors.find(e => e.code === "DUPLICATE_KEY");
+    if (duplicate !== undefined) {
+        throw new ValuesFileError(
+            file,
+            "has a key written twice in one mapping; Helm would silently keep the last: remove one",
+            duplicate.linePos?.[0]?.line,
+        );
+    }
+}
+
+/** Reads a values file for mode detection only (does it hold `configKeys`?): never for a value. */
 export function parseValues(text: string, file: string): Values {
     const doc = YAML.parseDocument(text, { version: "1.1", prettyErrors: true, uniqueKeys: true });
     const error = doc.errors[0];
@@ -69,53 +117,6 @@ export function describe(value: unknown): string {
     return typeof value === "object" ? "a mapping" : `a ${typeof value}`;
 }
 
-/**
- * One rule for non-string values in `stringData` / `data`: a string stays as it is;
- * anything else becomes the text Helm's `toYaml` prints for it (`5432`, `true`, a
- * nested mapping as block YAML, null as `null`), without the trailing newline.
- */
-export function helmString(value: unknown): string {
-    if (typeof value === "string") {
-        return value;
-    }
-    return toYaml(value);
-}
-
-/**
- * Helm's `toYaml` (go-yaml v2 behind sigs.k8s.io/yaml): keys sorted, sequences at their
- * parent's indentation, no trailing newline. Strings take go-yaml's styles: literal block
- * when multi-line, double quotes when they would read as another type (`"true"`,
- * `"0042"`), single quotes when plain would not parse back, plain otherwise.
- */
-export function toYaml(value: unknown): string {
-    const doc = new YAML.Document(value, { version: "1.1", sortMapEntries: true });
-    YAML.visit(doc, {
-        Scalar(_key, node) {
-            if (typeof node.value === "string") {
-                node.type = goYamlStringStyle(node.value);
-            }
-        },
-    });
-    return doc.toString({ indentSeq: false, lineWidth: 0, nullStr: "null" }).replace(/\n$/, "");
-}
-
-/** True when the plain text would read back as a boolean, number, null or date in YAML 1.1. */
-function readsAsOtherScalar(text: string): boolean {
-    const doc = YAML.parseDocument(text, { version: "1.1" });
-    return doc.errors.length === 0 && YAML.isScalar(doc.contents) && typeof doc.contents.value !== "string";
-}
-
-function goYamlStringStyle(text: string): YAML.Scalar.Type {
-    if (text.includes("\n")) {
-        return "BLOCK_LITERAL";
-    }
-    if (text === "" || readsAsOtherScalar(text)) {
-        return "QUOTE_DOUBLE";
-    }
-    const plain = YAML.stringify(text, { version: "1.1", defaultStringType: "PLAIN", lineWidth: 0 });
-    return /^["']/.test(plain) ? "QUOTE_SINGLE" : "PLAIN";
-}
-
 /** Secret and ConfigMap keys: `[-._a-zA-Z0-9]+`, at most 253 characters. */
 const DATA_KEY = /^[-._a-zA-Z0-9]+$/;
 
@@ -124,19 +125,4 @@ export function dataKeyProblem(key: string): string | undefined {
         return `${JSON.stringify(key)} is not a valid Secret/ConfigMap key (letters, digits, '-', '_' and '.', at most 253 characters)`;
     }
     return undefined;
-}
-
-/** Renders a mapping to `stringData` / `data`, or lists every key problem. */
-export function renderData(values: Values): { data: Record<string, string>; problems: string[] } {
-    const problems: string[] = [];
-    const data: Record<string, string> = {};
-    for (const [key, value] of Object.entries(values)) {
-        const p = dataKeyProblem(key);
-        if (p !== undefined) {
-            problems.push(p);
-            continue;
-        }
-        data[key] = helmString(value);
-    }
-    return { data, problems };
 }

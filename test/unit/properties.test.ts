@@ -1,14 +1,12 @@
-// Properties checked over generated inputs: quoting through real bash, Helm's toYaml
-// rendering read back as YAML, and the fingerprint's determinism.
+// Properties checked over generated inputs: quoting through real bash and the fingerprint's
+// determinism.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import * as YAML from "yaml";
 import { fingerprintRepository, groupOf } from "../../sdk/fingerprint";
 import { shJoin, shQuote, shSplit } from "../../sdk/script/quote";
-import { toYaml } from "../../sdk/values";
 import { tempDir } from "../support/fixture";
 
 /** Characters that mean something to a shell or to YAML, plus plain and non-ASCII ones. */
@@ -66,56 +64,6 @@ describe("quoting, through real bash", () => {
         );
         expect(shJoin(["a=b", "x"])).toBe("'a=b' x");
         expect(shQuote("a=b")).toBe("a=b");
-    });
-});
-
-describe("Helm's toYaml rendering", () => {
-    const key = fc.string({ unit: fc.constantFrom(..."abcXYZ019_-."), minLength: 1, maxLength: 8 });
-    // Known gap, left out here: a multi-line string that starts with a space or a newline
-    // takes an indentation indicator in go-yaml (`|2+`) that this renderer does not write,
-    // and at the end of the document loses its last newline to the final trim (which Helm's
-    // toYaml also does). README, "Where pulumi-kaptain differs".
-    const text = fc
-        .string({ unit: fc.constantFrom(...ALPHABET, "y", "e", "s", "n", "o", "N", "u", "l"), maxLength: 10 })
-        .filter(t => !(t.includes("\n") && /^\s/.test(t)));
-    const scalar = fc.oneof(
-        text,
-        fc.constantFrom(
-            "yes",
-            "no",
-            "on",
-            "off",
-            "true",
-            "null",
-            "~",
-            "0042",
-            "1e3",
-            "0x1F",
-            "12:30",
-            "2024-01-01",
-            "",
-        ),
-        fc.integer({ min: -1e9, max: 1e9 }),
-        fc.boolean(),
-        fc.constant(null),
-    );
-    const tree = fc.letrec(tie => ({
-        node: fc.oneof({ depthSize: "small" }, scalar, tie("list"), tie("map")),
-        list: fc.array(tie("node"), { maxLength: 3 }),
-        map: fc.dictionary(key, tie("node"), { maxKeys: 3 }),
-    }));
-    // What toYaml is given: helmString keeps a string as it is, so only mappings, lists and
-    // non-string scalars reach it at the top (strings inside them do).
-    const value = fc.oneof(tree.map, tree.list, fc.integer(), fc.boolean(), fc.constant(null));
-
-    it("reads back, as YAML 1.1 (Helm's reading), to the value it was rendered from", () => {
-        fc.assert(
-            fc.property(value, v => {
-                expect(YAML.parse(toYaml(v), { version: "1.1" })).toEqual(v);
-            }),
-            // A fixed seed: CI runs the same thousand values every time.
-            { numRuns: 1000, seed: 20261125 },
-        );
     });
 });
 

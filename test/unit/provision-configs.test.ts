@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -6,7 +7,7 @@ import { resolveProvisionConfigs } from "../../sdk/provision-configs";
 import type { Engine } from "../../sdk/synth/engine";
 import { isSecretInput } from "../../sdk/synth/engine";
 import { componentModeRepo, copyFixture, errorOf, tempDir, writeTree } from "../support/fixture";
-import { commandOf, outputValue, runProgram } from "../support/program";
+import { commandOf, outputValue, programFailures, runProgram } from "../support/program";
 
 const root = tempDir();
 /** A kubeconfig file the component reads for its Kubernetes provider. */
@@ -159,27 +160,101 @@ describe("bad input fails before anything is deployed", () => {
         "top.yaml": "user: admin\npassword: p\n",
         "values.yaml.gotmpl": 'configKeys:\n  rev: {{ env "REV" }}\n',
         "nokeys.yaml": "other: 1\n",
+        "values.yaml": "configKeys:\n  a: 1\n",
         "namespaces/dev/secret.yaml": "secret:\n  from: namespace\n",
         "secret.yaml": "secret:\n  from: working\n",
+        // Forms Helm cannot read, or would render differently, or silently loses.
+        "inf.yaml": "secret:\n  ok: 1\n  port: .inf\n",
+        "tagged.yaml": "secret:\n  password: !!int s3cr3t-value-0007\n",
+        "twice.yaml": "secret:\n  a: 1\n  b: 2\n  a: 3\n",
+        "nested-merge.yaml": "secret:\n  n:\n    <<: 5\n",
+        "twodocs.yaml": "secret:\n  a: 1\n---\nsecret:\n  b: 2\n",
+        "tab.yaml": "secret:\n  list:\n  - \ttabbed\n",
+        "vals.yaml": "secret:\n  user: admin\n  token: ref+vault://kv/app#s3cr3t-value-0007\n",
+        "badmapkey.yaml": "secret:\n  ? {s3cr3t-value-0007: 1}\n  : x\n",
     });
+    fs.writeFileSync(path.join(dir, "latin1.yaml"), Buffer.from("secret:\n  a: caf\xe9\n", "latin1"));
     const resolve = (args: object) =>
         resolveProvisionConfigs({ namespace: "dev", workingDirectory: dir, ...args }, root);
 
     it.each([
         [{ secretFile: "missing.yaml" }, '`secretFile` names a file that does not exist: "missing.yaml"'],
-        [{ secretFile: "broken.yaml" }, `broken.yaml:4: is not valid YAML`],
+        [{ secretFile: "broken.yaml" }, "broken.yaml:3: is not valid YAML for Helm: did not find expected ',' or ']'"],
         [{ secretFile: "list.yaml" }, "list.yaml: `secret` must be a mapping, found a list"],
-        [{ secretFile: "scalar.yaml" }, "scalar.yaml: `secret` must be a mapping, found a string"],
+        [{ secretFile: "scalar.yaml" }, "scalar.yaml: `secret` must be a mapping, found a string value"],
         [{ secretFile: "badkey.yaml" }, '"has space" is not a valid Secret/ConfigMap key'],
         [{ configKeysFile: "values.yaml.gotmpl" }, "is a Go template"],
         [{ configKeysFile: "nokeys.yaml" }, "nokeys.yaml has no top-level `configKeys` key"],
         [{ secretFile: "top.yaml", secret: {} }, "`secretFile` and `secret` are exclusive"],
         [{ namespace: "Geo" }, "`namespace` must be a DNS-1123 label"],
+        [{ secretFile: "inf.yaml" }, "inf.yaml is not valid YAML for Helm: json: unsupported value: +Inf"],
+        [{ secretFile: "tagged.yaml" }, "tagged.yaml is not valid YAML for Helm: cannot decode !!str `…` as a !!int"],
+        [
+            { secretFile: "twice.yaml" },
+            "twice.yaml:4: has a key written twice in one mapping; Helm would silently keep the last",
+        ],
+        [
+            { secretFile: "nested-merge.yaml" },
+            "nested-merge.yaml is not valid YAML for Helm: map merge requires map or sequence of maps as the value",
+        ],
+        [{ secretFile: "twodocs.yaml" }, "twodocs.yaml:3: holds several YAML documents; Helm reads only the first"],
+        [
+            { secretFile: "tab.yaml" },
+            "tab.yaml:3: is not valid YAML for Helm: found character that cannot start any token",
+        ],
+        [{ secretFile: "latin1.yaml" }, "latin1.yaml is not valid YAML for Helm: incomplete UTF-8 octet sequence"],
+        [
+            { secretFile: "vals.yaml" },
+            "vals.yaml:3: holds a `ref+` reference, which helmfile resolves and ProvisionConfigs does not",
+        ],
+        [
+            { secretFile: "badmapkey.yaml" },
+            "badmapkey.yaml is not valid YAML for Helm: a key or value cannot be read (Helm's message is left out: it quotes the file)",
+        ],
     ])("%j", (args, message) => {
         const err = errorOf(() => resolve(args));
         expect(pulumi.InputPropertyError.isInstance(err) || pulumi.InputPropertiesError.isInstance(err)).toBe(true);
         expect(err.message).toContain(message);
         expect(err.message).not.toContain("s3cr3t-value-0007");
+    });
+
+    it.each([
+        [{ pw: "s3cr3t-value-0007", n: { deep: [1, NaN] } }, "`secret`: `n.deep[1]` is NaN, which Helm cannot hold"],
+        [{ pw: "s3cr3t-value-0007", gone: undefined }, "`secret`: `gone` is undefined, not data"],
+        [{ pw: "s3cr3t-value-0007", big: Infinity }, "`secret`: `big` is Infinity, which Helm cannot hold"],
+        [{ pw: "s3cr3t-value-0007", "bad key": 1 }, '`secret`: "bad key" is not a valid Secret/ConfigMap key'],
+    ])("a map given in the program that JSON or Kubernetes cannot carry: %j", async (secret, message) => {
+        const failures = await programFailures(async () => {
+            const { ProvisionConfigs } = await import("../../sdk");
+            new ProvisionConfigs("pc", { namespace: "dev", workingDirectory: dir, secret });
+        });
+        const messages = failures.map(f => f.message).join("\n");
+        expect(messages).toContain(message);
+        expect(messages).not.toContain("s3cr3t-value-0007");
+    });
+
+    it("a map given in the program reaches helm on stdin, never in its arguments", async () => {
+        const log = path.join(tempDir(), "argv");
+        const helm = path.join(tempDir(), "helm with space");
+        fs.writeFileSync(helm, `#!/bin/sh\nprintf '%s\\n' "$@" >> '${log}'\nexec helm "$@"\n`, { mode: 0o755 });
+        const resolved = resolve({ secret: { pw: "s3cr3t-value-0007", port: 5432 }, helmBinary: helm });
+        expect(await outputValue(resolved.secret!)).toEqual({
+            value: { pw: "s3cr3t-value-0007", port: "5432" },
+            secret: true,
+        });
+        const argv = fs.readFileSync(log, "utf8");
+        expect(argv).toContain("template");
+        expect(argv).not.toContain("s3cr3t-value-0007");
+    });
+
+    it("helm missing: one error naming what needs it and how to do without, before anything is deployed", () => {
+        const err = errorOf(() =>
+            resolve({ secretFile: "top.yaml", configKeysFile: "values.yaml", helmBinary: "/nowhere/helm" }),
+        );
+        expect(err.message).toContain("`/nowhere/helm` was not found");
+        expect(err.message).toContain("ProvisionConfigs renders `secretFile` and `configKeysFile` with Helm");
+        expect(err.message).toContain("name it with `helmBinary`");
+        expect(err.message).toContain("`provisionConfigs: false`");
     });
 
     it("takes the whole file when it has no `secret` key", async () => {
