@@ -91,7 +91,7 @@ export function jsonProblem(value: unknown, at: string): string | undefined {
         }
         return undefined;
     }
-    if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    if (typeof value === "object" && [Object.prototype, null].includes(Object.getPrototypeOf(value) as object)) {
         for (const [key, item] of Object.entries(value)) {
             const p = jsonProblem(item, at === "" ? key : `${at}.${key}`);
             if (p !== undefined) return p;
@@ -99,6 +99,19 @@ export function jsonProblem(value: unknown, at: string): string | undefined {
         return undefined;
     }
     return `\`${at}\` is ${value === undefined ? "undefined" : `a ${typeof value}`}, not data`;
+}
+
+/**
+ * JSON that go-yaml reads back as the same values: helm reads `-f -` as YAML, where a raw
+ * NEL, U+2028 or DEL inside a string is a line break or an error. Every character outside
+ * printable ASCII is written as an escape (astral ones as YAML's \\U, since go-yaml does
+ * not join JSON's surrogate pairs).
+ */
+export function yamlSafeJson(value: unknown): string {
+    return JSON.stringify(value).replace(/[^\x20-\x7e]/gu, c => {
+        const cp = c.codePointAt(0)!;
+        return cp > 0xffff ? `\\U${cp.toString(16).padStart(8, "0")}` : `\\u${cp.toString(16).padStart(4, "0")}`;
+    });
 }
 
 /** What the template prints for one job. */
@@ -218,7 +231,7 @@ export function renderWithHelm(helm: string, jobs: readonly HelmJob[], namespace
             ...files.flatMap((file, i) => ["--set-file", setFileArgument(`files.f${i}`, file)]),
         ];
         const run = spawnSync(helm, args, {
-            input: JSON.stringify({ jobs: jobValues }),
+            input: yamlSafeJson({ jobs: jobValues }),
             encoding: "utf8",
             maxBuffer: 1 << 30,
         });

@@ -73,16 +73,23 @@ function secondDocumentLine(lines: readonly string[]): number | undefined {
 }
 
 /**
- * A key written twice in one mapping: Helm silently keeps the last. Only the duplicates this
- * parser sees are refused (keys written alike); it decides no value.
+ * Two keys of one mapping that Helm reads as one: written twice (it keeps the last), or
+ * written two ways (`true` and `"true"`, `1` and `"1"`: Helm turns keys into strings and keeps
+ * either one, at random). Keys are compared as text after a YAML 1.1 reading, which is Helm's
+ * for every key but exotic ones (`03:30` reads here as 210): this decides a refusal, never a value.
  */
 function duplicateKeyCheck(text: string, file: string): void {
-    const doc = YAML.parseDocument(text, { version: "1.1", uniqueKeys: true, prettyErrors: true });
+    const asText = (key: unknown) => (YAML.isScalar(key) ? String(key.value) : key);
+    const doc = YAML.parseDocument(text, {
+        version: "1.1",
+        uniqueKeys: (a, b) => a === b || asText(a) === asText(b),
+        prettyErrors: true,
+    });
     const duplicate = doc.errors.find(e => e.code === "DUPLICATE_KEY");
     if (duplicate !== undefined) {
         throw new ValuesFileError(
             file,
-            "has a key written twice in one mapping; Helm would silently keep the last: remove one",
+            'has a key written twice in one mapping (or two keys Helm reads as one, like `true` and "true"); Helm silently keeps only one: remove one',
             duplicate.linePos?.[0]?.line,
         );
     }
