@@ -7,7 +7,8 @@ import { ArgProblem, problem, throwIfProblems } from "./errors";
 import { locateFile, namespaceDirectoryOf, namespaceProblem } from "./layout";
 import { readRegularFile } from "./regular-file";
 import { HelmJob, HelmMissingError, HelmResult, jsonProblem, renderWithHelm } from "./helm-values";
-import { checkValuesFile, describe, isMapping, Values, ValuesFileError } from "./values";
+import { checkValuesFile, describe, isMapping, parseValues, Values, ValuesFileError } from "./values";
+import { isOfflinePlan } from "./offline";
 
 /** A map of values given in the program, for example a stack's secret config object. */
 export type ValuesInput = pulumi.Input<Record<string, pulumi.Input<unknown>>>;
@@ -140,10 +141,45 @@ function renderJobs(helm: string, namespace: string, jobs: readonly (HelmJob & {
     } catch (err) {
         if (err instanceof HelmMissingError) {
             const needs = jobs.map(j => `\`${j.arg}\``).join(" and ");
+            if (isOfflinePlan()) {
+                // `kaptain synth` deploys nothing: it plans without helm, showing the keys but
+                // never a value of ours in place of Helm's. A deploy still needs helm.
+                pulumi.log.warn(
+                    `${helmMissing(err, needs)}. kaptain synth plans without it: the keys are shown, ` +
+                        `their values read "${UNRENDERED}"; \`pulumi up\` and \`pulumi preview\` need helm`,
+                );
+                return jobs.map(unrenderedKeys);
+            }
             return jobs.map(() => ({ problems: [helmMissing(err, needs)] }));
         }
         throw err;
     }
+}
+
+/** What an offline plan shows for a value helm would render, where there is no helm. */
+export const UNRENDERED = "[not rendered: helm not found]";
+
+/**
+ * The keys a job would render, each with {@link UNRENDERED}: the mapping as the `yaml`
+ * package reads it, which decides no value. An unreadable file gives no key.
+ */
+function unrenderedKeys(job: HelmJob): HelmResult {
+    let values: unknown;
+    try {
+        values =
+            "map" in job.source
+                ? job.source.map
+                : parseValues(readRegularFile(job.source.file, "utf8"), job.source.file);
+    } catch {
+        values = {};
+    }
+    const mapping = isMapping(values) ? values : {};
+    const picked = job.key !== false && isMapping(mapping[job.key]) ? mapping[job.key] : job.keyRequired ? {} : mapping;
+    const data: Record<string, string> = {};
+    for (const key of Object.keys(picked as Values)) {
+        data[key] = UNRENDERED;
+    }
+    return { data };
 }
 
 /** A file's text, or a problem naming the argument and the file (never its content). */

@@ -78,7 +78,11 @@ export async function startEngine(options: EngineOptions = {}): Promise<Engine> 
     // Without an engine, the SDK prints warnings to the console; collect them instead,
     // so synth can report them with the plan and tests can assert on them.
     (pulumi.log as { warn: typeof pulumi.log.warn }).warn = async (message: string) => {
-        warnings.push(message);
+        // One warning once: a check that runs twice (an Infrastructure checks its
+        // provision-configs files before its ProvisionConfigs reads them) says it once.
+        if (!warnings.includes(message)) {
+            warnings.push(message);
+        }
     };
     (pulumi.log as { error: typeof pulumi.log.error }).error = async (message: string) => {
         errors.push(message);

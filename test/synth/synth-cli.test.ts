@@ -321,3 +321,24 @@ describe("kaptain synth runs at once", () => {
         expect(fs.readdirSync(root).sort()).toEqual([".dev.synth-ours", "dev"]);
     });
 });
+
+describe("kaptain synth where there is no helm", () => {
+    it("plans the keys with a stand-in for each value and warns that a deploy needs helm", () => {
+        const project = exampleProject();
+        // PATH without any helm: the folders of node and bash only.
+        const bare = [path.dirname(process.execPath), "/usr/bin", "/bin"]
+            .filter(dir => !fs.existsSync(path.join(dir, "helm")))
+            .join(path.delimiter);
+        const run = kaptain(["synth", "--project", project, "--stack", "dev"], REPO_ROOT, { PATH: bare });
+        expect(run.status, run.stderr).toBe(0);
+        expect(run.stdout).toContain("`helm` was not found on PATH");
+        expect(run.stdout).toContain("`pulumi up` and `pulumi preview` need helm");
+        // Said once, though the Infrastructure checks its files before ProvisionConfigs reads them.
+        expect(run.stdout.split("`helm` was not found on PATH").length).toBe(2);
+        const configMap = fs.readFileSync(
+            path.join(project, "out", "dev", "manifests", "dev.configmap.dev.yaml"),
+            "utf8",
+        );
+        expect(configMap).toContain('logLevel: "[not rendered: helm not found]"');
+    });
+});
