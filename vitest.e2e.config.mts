@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
     test: {
         // Every temporary folder a test file made is removed after it.
-        setupFiles: ["test/support/cleanup.ts"],
+        setupFiles: ["test/support/cleanup.ts", "test/e2e/support/helm-on-path.ts"],
         include: ["test/e2e/**/*.test.ts"],
         pool: "forks",
         isolate: true,

@@ -40,6 +40,7 @@ export const CONFIG_KEYS = {
         rcloneConfigFile: "string",
         allowChartRelease: "boolean",
         adoptFromChart: "boolean",
+        helmBinary: "string",
     },
     secret: "secret map",
     configKeys: "map",
