@@ -125,6 +125,9 @@ interface Rendered {
     toYaml?: Record<string, string>;
 }
 
+/** How long one `helm template` of the built-in chart may take (it takes well under a second). */
+const HELM_TIMEOUT_MS = 120_000;
+
 /** `--set-file` parses `key=path` lists: a comma or backslash in the path is escaped. */
 const setFileArgument = (key: string, file: string) => `${key}=${file.replace(/[\\,]/g, "\\$&")}`;
 
@@ -139,7 +142,9 @@ export function yamlErrorSummary(message: string): string {
         .replace(/^yaml: /, "")
         .replace(/`[^`]*`/g, "`…`");
     // Safe: words and punctuation, and indicators named in single quotes (`expected ',' or ']'`).
-    if (/^[-+\w !:;,.()/…`]*$/.test(reason.replace(/'.'/g, ""))) {
+    // A backquote left over means a quoted value held one, and its end is still in the text.
+    const unquoted = reason.replace(/`…`/g, "");
+    if (!unquoted.includes("`") && /^[-+\w !:;,.()/…]*$/.test(unquoted.replace(/'.'/g, ""))) {
         return reason;
     }
     const line = /line (\d+)/.exec(reason);
@@ -234,13 +239,18 @@ export function renderWithHelm(helm: string, jobs: readonly HelmJob[], namespace
             input: yamlSafeJson({ jobs: jobValues }),
             encoding: "utf8",
             maxBuffer: 1 << 30,
+            // A file swapped for a FIFO after it was checked would block helm forever.
+            timeout: HELM_TIMEOUT_MS,
+            killSignal: "SIGKILL",
         });
         if (run.error !== undefined) {
             const code = (run.error as NodeJS.ErrnoException).code;
             throw new HelmMissingError(
                 code === "ENOENT"
                     ? `\`${helm}\` was not found${helm.includes("/") ? "" : " on PATH"}`
-                    : `\`${helm}\` cannot be run (${code ?? run.error.message})`,
+                    : code === "ETIMEDOUT"
+                      ? `\`${helm} template\` did not finish within ${HELM_TIMEOUT_MS / 1000} s (a values file that never ends, such as a FIFO?)`
+                      : `\`${helm}\` cannot be run (${code ?? run.error.message})`,
             );
         }
         if (run.status !== 0) {

@@ -172,6 +172,8 @@ describe("bad input fails before anything is deployed", () => {
         "tab.yaml": "secret:\n  list:\n  - \ttabbed\n",
         "vals.yaml": "secret:\n  user: admin\n  token: ref+vault://kv/app#s3cr3t-value-0007\n",
         "badmapkey.yaml": "secret:\n  ? {s3cr3t-value-0007: 1}\n  : x\n",
+        // A backquote in the value: go-yaml's quote of it ends early, the rest must not show.
+        "backquote.yaml": "secret:\n  k: !!int x` and then s3cr3t-value-0007 and more\n",
     });
     fs.writeFileSync(path.join(dir, "latin1.yaml"), Buffer.from("secret:\n  a: caf\xe9\n", "latin1"));
     const resolve = (args: object) =>
@@ -203,6 +205,10 @@ describe("bad input fails before anything is deployed", () => {
         [
             { secretFile: "vals.yaml" },
             "vals.yaml:3: holds a `ref+` reference, which helmfile resolves and ProvisionConfigs does not",
+        ],
+        [
+            { secretFile: "backquote.yaml" },
+            "backquote.yaml is not valid YAML for Helm: a key or value cannot be read (Helm's message is left out: it quotes the file)",
         ],
         [
             { secretFile: "badmapkey.yaml" },
