@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init } from "../../../sdk/init/init";
 import { INIT_SOURCES, linkSdk } from "../../support/init-project";
 import { kaptainCli, kaptainWrapperDeploy, ObjectWatch, watchObjects, WatchedObject } from "../support/verbs";
-import { findPluginBinary, missingCommandPluginLine } from "./plugins";
+import { commandPluginOrSkipLines } from "./plugins";
 import { EngineWorld, startWorld } from "./setup";
 
 const SCENARIO = {
@@ -32,12 +32,7 @@ const SCENARIO = {
     keep: "keep: the first kaptain install upgrades no release and leaves the three objects to the chart",
 } as const;
 
-const hasCommandPlugin = findPluginBinary("command") !== undefined;
-if (!hasCommandPlugin) {
-    for (const title of Object.values(SCENARIO)) {
-        console.warn(missingCommandPluginLine(title));
-    }
-}
+const hasCommandPlugin = commandPluginOrSkipLines(Object.values(SCENARIO));
 
 let world: EngineWorld;
 let env: Record<string, string>;

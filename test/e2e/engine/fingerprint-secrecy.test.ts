@@ -12,13 +12,10 @@ import { digestsFoundIn, unkeyedDigests } from "../../support/digests";
 import { FIXTURE_REPO, STUB_BIN } from "../../support/fixture";
 import { toolchain } from "../support/tools";
 import { Engine, EngineStack } from "./harness";
-import { findPluginBinary, missingCommandPluginLine, pluginBinaries } from "./plugins";
+import { commandPluginOrSkipLines, pluginBinaries } from "./plugins";
 
 const TITLE = "the state holds no unkeyed digest of an input file, and preview names the group that changed";
-const hasCommandPlugin = findPluginBinary("command") !== undefined;
-if (!hasCommandPlugin) {
-    console.warn(missingCommandPluginLine(TITLE));
-}
+const hasCommandPlugin = commandPluginOrSkipLines([TITLE]);
 
 let engine: Engine;
 let stack: EngineStack;

@@ -17,7 +17,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { changed, EngineRun, EngineStack } from "./harness";
-import { findPluginBinary, missingCommandPluginLine } from "./plugins";
+import { commandPluginOrSkipLines } from "./plugins";
 import { EngineWorld, kubeconfigCredentials, startWorld } from "./setup";
 
 const NAMESPACES = ["shop", "depot"] as const;
@@ -42,12 +42,7 @@ const SCENARIO = {
     phaseOff: "9. a phase turned off runs its uninstall; destroy removes everything, provision, install, then config",
 } as const;
 
-const hasCommandPlugin = findPluginBinary("command") !== undefined;
-if (!hasCommandPlugin) {
-    for (const title of Object.values(SCENARIO)) {
-        console.warn(missingCommandPluginLine(title));
-    }
-}
+const hasCommandPlugin = commandPluginOrSkipLines(Object.values(SCENARIO));
 
 let world: EngineWorld;
 let stack: EngineStack;

@@ -66,6 +66,20 @@ export function pluginBinaries(toolchainBin: string): PluginBinaries {
 }
 
 /** One loud line for a scenario that cannot run because the command plugin is missing. */
+/**
+ * Whether the command plugin is here; when it is not, one loud line for each scenario it
+ * makes the suite skip.
+ */
+export function commandPluginOrSkipLines(scenarios: readonly string[]): boolean {
+    if (findPluginBinary("command") !== undefined) {
+        return true;
+    }
+    for (const scenario of scenarios) {
+        console.warn(missingCommandPluginLine(scenario));
+    }
+    return false;
+}
+
 export function missingCommandPluginLine(scenario: string): string {
     return (
         `!!! SKIPPED engine scenario "${scenario}": the command provider plugin ${PLUGINS.command} is missing ` +

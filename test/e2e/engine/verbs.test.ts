@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init } from "../../../sdk/init/init";
 import { INIT_SOURCES, linkSdk } from "../../support/init-project";
 import { CliRun, kaptainCli } from "../support/verbs";
-import { findPluginBinary, missingCommandPluginLine } from "./plugins";
+import { commandPluginOrSkipLines } from "./plugins";
 import { EngineWorld, kubeconfigCredentials, startWorld } from "./setup";
 
 const SCENARIO = {
@@ -31,12 +31,7 @@ const SCENARIO = {
     secrets: "nothing the CLI printed holds a kubeconfig credential or a secret.yaml value",
 } as const;
 
-const hasCommandPlugin = findPluginBinary("command") !== undefined;
-if (!hasCommandPlugin) {
-    for (const title of Object.values(SCENARIO)) {
-        console.warn(missingCommandPluginLine(title));
-    }
-}
+const hasCommandPlugin = commandPluginOrSkipLines(Object.values(SCENARIO));
 
 let world: EngineWorld;
 let env: Record<string, string>;
