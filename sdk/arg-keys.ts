@@ -38,32 +38,28 @@ const HELMFILE: Record<keyof HelmfileOptions, true> = {
     extraArgs: true,
 };
 const PHASE: Record<keyof PhaseOptions, true> = { strategy: true, concurrency: true, syncArgs: true, selectors: true };
+/** What a ProvisionConfigs reads its objects from, standalone or inside an Infrastructure. */
+const OBJECT_SOURCES = {
+    secretFile: true,
+    secretKey: true,
+    secret: true,
+    configKeysFile: true,
+    configKeys: true,
+    rcloneConfigFile: true,
+    rcloneConfig: true,
+    helmBinary: true,
+    adoptFromChart: true,
+} as const;
 const PROVISION_CONFIGS: Record<keyof ProvisionConfigsArgs, true> = {
+    ...OBJECT_SOURCES,
     namespace: true,
     createNamespace: true,
     deleteNamespace: true,
-    secretFile: true,
-    secretKey: true,
-    secret: true,
-    configKeysFile: true,
-    configKeys: true,
-    rcloneConfigFile: true,
-    rcloneConfig: true,
-    helmBinary: true,
     workingDirectory: true,
-    adoptFromChart: true,
 };
 const INFRASTRUCTURE_PROVISION_CONFIGS: Record<keyof InfrastructureProvisionConfigs, true> = {
-    secretFile: true,
-    secretKey: true,
-    secret: true,
-    configKeysFile: true,
-    configKeys: true,
-    rcloneConfigFile: true,
-    rcloneConfig: true,
-    helmBinary: true,
+    ...OBJECT_SOURCES,
     allowChartRelease: true,
-    adoptFromChart: true,
 };
 
 /** Keys of ProvisionConfigsArgs that, inside an Infrastructure, belong to the Infrastructure itself. */
