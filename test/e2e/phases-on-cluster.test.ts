@@ -281,7 +281,8 @@ describe("the phase scripts against real clusters", () => {
         const options = {
             programDirectory,
             stubHelmfile: false,
-            env: { ...env.env, KUBECONFIG: clusterA.kubeconfig },
+            // Whichever phase takes the lock first holds it over 2 s: the other waits, and says so.
+            env: { ...env.env, KUBECONFIG: clusterA.kubeconfig, E2E_PRE_HOOK_SLEEP: "2" },
         };
         const [config, install] = await Promise.all([
             startCaptured(phases.config, "create", options),
