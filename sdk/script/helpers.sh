@@ -223,9 +223,13 @@ kaptain_end_body() {
     done
     KAPTAIN_BODY_ENDED=1
   fi
+  # $(<file): read by bash itself, no process (every phase pays for each one).
   if [ -f "$KAPTAIN_TMP/step" ]; then
-    KAPTAIN_STEP=$(cat -- "$KAPTAIN_TMP/step")
-    KAPTAIN_FAILED_AT=$(cat -- "$KAPTAIN_TMP/failed-at" 2>/dev/null || true)
+    KAPTAIN_STEP=$(<"$KAPTAIN_TMP/step")
+    KAPTAIN_FAILED_AT=""
+    if [ -f "$KAPTAIN_TMP/failed-at" ]; then
+      KAPTAIN_FAILED_AT=$(<"$KAPTAIN_TMP/failed-at")
+    fi
   fi
   kaptain_stop_group "$KAPTAIN_BODY"
 }
@@ -234,6 +238,8 @@ kaptain_end_body() {
 # them: TERM, then KILL for those still there after 3 seconds.
 kaptain_stop_group() {
   local group=$1 left tries=0
+  # The usual case, and cheap: nothing is left in the group at all.
+  kill -0 -- "-$group" 2>/dev/null || return 0
   left=$(kaptain_group_members "$group")
   if [ -z "$left" ]; then
     return 0

@@ -34,7 +34,8 @@ const runs = Number(values.runs);
 function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
     const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, ...opts });
     if (r.status !== 0) {
-        throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}):\n${r.stderr}`);
+        const shown = args.map(a => (a.length > 200 ? "<script>" : a)).join(" ");
+        throw new Error(`${cmd} ${shown} failed (${r.status}):\n${r.stderr}`);
     }
     return r;
 }
@@ -165,7 +166,9 @@ try {
         ),
     );
     const wrapped = median(
-        Array.from({ length: wrapperRuns }, () => timed(() => run("bash", ["-c", script], { cwd: nsDir, env }))),
+        // As the command provider runs it: from the repository (the Command's `dir`), which
+        // the script leaves for the namespace folder itself.
+        Array.from({ length: wrapperRuns }, () => timed(() => run("bash", ["-c", script], { cwd: repo, env }))),
     );
     line("helmfile stand-in called directly", `${direct.toFixed(1)} ms per run (median of ${wrapperRuns})`);
     line("install phase script around it", `${wrapped.toFixed(1)} ms per run (median of ${wrapperRuns})`);
