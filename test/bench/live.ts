@@ -23,6 +23,8 @@ const runs = Number(values.runs);
 
 async function main(): Promise<void> {
     const tools = toolchain();
+    // The program runs in this process, and ProvisionConfigs renders its values with the helm on PATH.
+    process.env.PATH = `${tools.binDir}${path.delimiter}${process.env.PATH ?? ""}`;
     const env = toolEnvironment(tools);
     const cluster = await startCluster({ binDir: tools.binDir });
     try {
