@@ -1,5 +1,5 @@
 // `kaptain init [DIR] [--namespace NAME] [--provision-configs keep|take-over] [--package SPEC]`
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "../command-line";
 import { init, initReport } from "./init";
 import { InitError, PROVISION_CONFIGS_CHOICES, ProvisionConfigsChoice } from "./repository";
 
@@ -18,25 +18,19 @@ namespaces/ folder). It never overwrites a file.
 
 /** Runs `kaptain init` with its arguments (after the word `init`); returns the exit status. */
 export function initCommand(argv: string[]): number {
-    let parsed;
-    try {
-        parsed = parseArgs({
-            args: argv,
-            allowPositionals: true,
-            options: {
-                namespace: { type: "string" },
-                "provision-configs": { type: "string" },
-                package: { type: "string" },
-                help: { type: "boolean", short: "h" },
-            },
-        });
-    } catch (err) {
-        process.stderr.write(`kaptain init: ${(err as Error).message}\n${INIT_USAGE}\n`);
-        return 2;
-    }
-    if (parsed.values.help) {
-        process.stdout.write(`${INIT_USAGE}\n`);
-        return 0;
+    const parsed = parseCommandLine(
+        "kaptain init",
+        argv,
+        {
+            namespace: { type: "string" },
+            "provision-configs": { type: "string" },
+            package: { type: "string" },
+            help: { type: "boolean", short: "h" },
+        },
+        INIT_USAGE,
+    );
+    if (typeof parsed === "number") {
+        return parsed;
     }
     const choice = parsed.values["provision-configs"];
     if (choice !== undefined && !(PROVISION_CONFIGS_CHOICES as readonly string[]).includes(choice)) {

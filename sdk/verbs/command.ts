@@ -1,5 +1,5 @@
 // `kaptain config|install|uninstall|provision|unprovision|diff|up|destroy <stack> [--project DIR] [--yes]`
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "../command-line";
 import { isVerb, VERB_DEFINITIONS, VERBS, VerbError } from "./plan";
 import { runVerb } from "./run";
 
@@ -18,24 +18,18 @@ export async function verbCommand(verb: string, argv: string[]): Promise<number>
     if (!isVerb(verb)) {
         throw new Error(`not a verb: ${verb}`);
     }
-    let parsed;
-    try {
-        parsed = parseArgs({
-            args: argv,
-            allowPositionals: true,
-            options: {
-                project: { type: "string", short: "C" },
-                yes: { type: "boolean", short: "y" },
-                help: { type: "boolean", short: "h" },
-            },
-        });
-    } catch (err) {
-        process.stderr.write(`kaptain ${verb}: ${(err as Error).message}\n${VERBS_USAGE}\n`);
-        return 2;
-    }
-    if (parsed.values.help) {
-        process.stdout.write(`${VERBS_USAGE}\n`);
-        return 0;
+    const parsed = parseCommandLine(
+        `kaptain ${verb}`,
+        argv,
+        {
+            project: { type: "string", short: "C" },
+            yes: { type: "boolean", short: "y" },
+            help: { type: "boolean", short: "h" },
+        },
+        VERBS_USAGE,
+    );
+    if (typeof parsed === "number") {
+        return parsed;
     }
     if (parsed.positionals.length !== 1) {
         process.stderr.write(

@@ -322,7 +322,8 @@ export function pulumiExitCode(err: unknown): number | undefined {
     return typeof code === "number" && code > 0 ? code : 1;
 }
 
-function isExecutable(file: string): boolean {
+/** Whether `file` is a regular file this user may run. */
+export function isExecutable(file: string): boolean {
     try {
         fs.accessSync(file, fs.constants.X_OK);
         return fs.statSync(file).isFile();

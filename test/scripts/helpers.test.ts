@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { isKubeconfigContent } from "../../sdk/kubeconfig";
 import { HELPERS_PATH } from "../../sdk/script/helpers";
 import { isLockTimeout } from "../../sdk/script/phase-script";
-import { readTree, tempDir, writeTree } from "../support/fixture";
+import { BIG_KUBECONFIG, readTree, tempDir, writeTree } from "../support/fixture";
 
 const KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user: {token: not-for-disk}\n";
 
@@ -245,16 +245,7 @@ describe("the kubeconfig rule, in TypeScript and in bash", () => {
 });
 
 describe("kaptain_kubeconfig with content", () => {
-    // 40 clusters with a 40 KB CA each: some 1.6 MB, far over Linux's 128 KiB for one
-    // environment string.
-    const big =
-        "apiVersion: v1\nkind: Config\nclusters:\n" +
-        Array.from(
-            { length: 40 },
-            (_, i) =>
-                `- name: c${i}\n  cluster:\n    server: https://c${i}.example:6443\n` +
-                `    certificate-authority-data: ${"QUJD".repeat(10_000)}\n`,
-        ).join("");
+    const big = BIG_KUBECONFIG;
 
     it("reads `-` as: the content is on standard input, whole, however large", () => {
         const dir = tempDir();

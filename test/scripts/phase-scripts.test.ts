@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { copyFixture, readTree, tempDir } from "../support/fixture";
+import { BIG_KUBECONFIG, copyFixture, readTree, tempDir } from "../support/fixture";
 import { captured, CapturedCommand, commandOf, runProgram } from "../support/program";
 import { invocation, runCaptured, RunOptions, spawnCaptured, StartedRun, startCaptured } from "../support/run-script";
 
@@ -15,17 +15,6 @@ const nsDir = path.join(repo, "namespaces", "dev");
 const remote = path.join(root, "remote");
 const programDirectory = process.cwd();
 const KUBECONFIG_CONTENT = "apiVersion: v1\nkind: Config\nclusters: []\n";
-// 40 clusters with a 40 KB CA each: some 1.6 MB, far over Linux's 128 KiB for one
-// environment string (MAX_ARG_STRLEN).
-const BIG_KUBECONFIG =
-    "apiVersion: v1\nkind: Config\nclusters:\n" +
-    Array.from(
-        { length: 40 },
-        (_, i) =>
-            `- name: c${i}\n  cluster:\n    server: https://c${i}.example:6443\n` +
-            `    certificate-authority-data: ${"QUJD".repeat(10_000)}\n`,
-    ).join("");
-
 let commands: Record<"config" | "install" | "provision", CapturedCommand>;
 /** The install phase with each `logging` setting. */
 let logged: Record<"all" | "stderr" | "steps", CapturedCommand>;

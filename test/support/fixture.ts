@@ -80,3 +80,16 @@ export function componentModeRepo(): string {
     });
     return repo;
 }
+
+/**
+ * A kubeconfig of 40 clusters with a 40 KB CA each: some 1.6 MB, far over Linux's 128 KiB
+ * for one environment string (MAX_ARG_STRLEN).
+ */
+export const BIG_KUBECONFIG =
+    "apiVersion: v1\nkind: Config\nclusters:\n" +
+    Array.from(
+        { length: 40 },
+        (_, i) =>
+            `- name: c${i}\n  cluster:\n    server: https://c${i}.example:6443\n` +
+            `    certificate-authority-data: ${"QUJD".repeat(10_000)}\n`,
+    ).join("");

@@ -13,6 +13,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { isExecutable } from "../../../sdk/verbs/run";
 
 /** The plugin versions the SDKs this project pins ask the engine for. */
 export const PLUGINS = {
@@ -87,13 +88,4 @@ export function missingCommandPluginLine(scenario: string): string {
         `\`pulumi plugin install resource command ${PLUGINS.command} --file <binary>\` ` +
         `or ${PLUGIN_DIR_VARIABLE}=<folder holding pulumi-resource-command>.`
     );
-}
-
-function isExecutable(file: string): boolean {
-    try {
-        fs.accessSync(file, fs.constants.X_OK);
-        return fs.statSync(file).isFile();
-    } catch {
-        return false;
-    }
 }
