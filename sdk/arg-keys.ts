@@ -27,6 +27,7 @@ const INFRASTRUCTURE: Record<keyof InfrastructureArgs, true> = {
     deleteNamespace: true,
     protect: true,
     logging: true,
+    liveDiff: true,
 };
 const HELMFILE: Record<keyof HelmfileOptions, true> = {
     binary: true,

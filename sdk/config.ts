@@ -32,6 +32,7 @@ export const CONFIG_KEYS = {
     deleteNamespace: "boolean",
     protect: "boolean",
     logging: "all|stderr|steps",
+    liveDiff: "boolean",
     provisionConfigs: {
         enabled: "boolean",
         secretFile: "string",
@@ -201,8 +202,8 @@ export function infrastructureArgsFromConfig(
         bad("fingerprintExclude", "a list of relative paths", fingerprintExclude);
     }
 
-    const flags: { -readonly [K in "createNamespace" | "deleteNamespace" | "protect"]?: boolean } = {};
-    for (const key of ["createNamespace", "deleteNamespace", "protect"] as const) {
+    const flags: { -readonly [K in "createNamespace" | "deleteNamespace" | "protect" | "liveDiff"]?: boolean } = {};
+    for (const key of ["createNamespace", "deleteNamespace", "protect", "liveDiff"] as const) {
         const value = raw(key);
         if (value !== undefined && typeof value !== "boolean") {
             bad(key, "true or false", value);

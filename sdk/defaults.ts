@@ -14,6 +14,7 @@ export const DEFAULTS = {
     deleteNamespace: false,
     protect: false,
     logging: "stderr",
+    liveDiff: false,
     provisionConfigs: { secretKey: "secret", allowChartRelease: false, helmBinary: "helm" },
     /** Above this many groups of input files, folders are grouped one level deep instead of two. */
     fingerprintMaxGroups: 400,

@@ -158,6 +158,17 @@ export interface InfrastructureArgs {
      * @default "stderr"
      */
     readonly logging?: PhaseLogging;
+    /**
+     * Compare with the cluster during `pulumi preview` and `pulumi up`: each phase runs its
+     * diff action (hooks in dry run, nothing uploaded, `helmfile diff` with Secret values
+     * suppressed) and the preview names, under the phase, each release that would change.
+     * A release that differs in the cluster while the repository did not change (drift:
+     * a `helm upgrade --set` or a deleted object) makes its phase an update, shown as
+     * `KAPTAIN_LIVE_DIFF`, and `up` puts it back. Costs one `helmfile diff` per phase per
+     * preview, and needs the cluster then. `kaptain:liveDiff` in stack config.
+     * @default false
+     */
+    readonly liveDiff?: boolean;
 }
 
 /** ProvisionConfigs options inside an Infrastructure: namespace and directories come from it. */

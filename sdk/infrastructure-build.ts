@@ -5,8 +5,9 @@ import { commandDirectory } from "./command-directory";
 import { FingerprintGroup, fingerprintEntries } from "./fingerprint";
 import { InfrastructureArgs } from "./infrastructure-args";
 import { ResolvedInfrastructure } from "./infrastructure-resolve";
-import { clusterProvider, kubeconfigForScript } from "./kubeconfig";
+import { clusterProvider, describeClusterTarget, kubeconfigForScript, readKubeconfig } from "./kubeconfig";
 import { RepositoryLayout } from "./layout";
+import { LiveDiffGate } from "./live-diff-phase";
 import { createNamespaceGuard } from "./namespace-guard";
 import { createPhaseCommand, Phase } from "./phase";
 import { PhaseName } from "./phases";
@@ -152,6 +153,18 @@ export function buildInfrastructure(
         previous = provisionConfigs;
     };
 
+    // What a live diff that cannot reach the cluster names: the context, and its server.
+    const clusterTarget = resolved.liveDiff
+        ? pulumi
+              .all([args.kubeconfig, resolved.helmfile.kubeContext])
+              .apply(([kubeconfig, context]) =>
+                  describeClusterTarget(
+                      kubeconfig === undefined ? undefined : readKubeconfigOrUndefined(kubeconfig, programDirectory),
+                      context,
+                  ),
+              )
+        : undefined;
+    const gate = new LiveDiffGate();
     const phases: { [P in PhaseName]?: Phase } = {};
     if (!resolved.phases.some(p => p.name === "config")) {
         addProvisionConfigs();
@@ -169,6 +182,7 @@ export function buildInfrastructure(
                 environment,
                 stdin,
                 logging: resolved.logging,
+                ...(clusterTarget !== undefined ? { liveDiff: { component: name, cluster: clusterTarget, gate } } : {}),
                 helmfile: {
                     ...resolved.helmfile,
                     file: layout.helmfileFile,
@@ -190,6 +204,7 @@ export function buildInfrastructure(
             addProvisionConfigs();
         }
     }
+    gate.close();
     return { phases, fingerprint, provisionConfigs, namespaceObject, kubernetesProvider };
 }
 
@@ -208,4 +223,13 @@ export function withDependency(
     return pulumi
         .output(dependsOn as pulumi.Input<pulumi.Input<pulumi.Resource>[] | pulumi.Resource>)
         .apply(d => [...(Array.isArray(d) ? d : [d]), ...extras]) as pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
+}
+
+/** The kubeconfig's content for a message, or undefined when it cannot be read here (the phase says why). */
+function readKubeconfigOrUndefined(kubeconfig: string, programDirectory: string): string | undefined {
+    try {
+        return readKubeconfig(kubeconfig, programDirectory);
+    } catch {
+        return undefined;
+    }
 }

@@ -56,6 +56,8 @@ export interface ResolvedInfrastructure {
     readonly deleteNamespace: boolean;
     readonly protect: boolean;
     readonly logging: PhaseLogging;
+    /** Whether the phases diff against the cluster during preview and up. */
+    readonly liveDiff: boolean;
     /** Things that deploy, but maybe not as the user meant: logged as Pulumi warnings. */
     readonly warnings: readonly string[];
     /** What could not be checked, and why: logged as Pulumi info. */
@@ -131,7 +133,7 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
         }
     }
 
-    for (const key of ["createNamespace", "deleteNamespace", "protect"] as const) {
+    for (const key of ["createNamespace", "deleteNamespace", "protect", "liveDiff"] as const) {
         if (args[key] !== undefined && typeof args[key] !== "boolean") {
             problems.push(problem(key, `must be true or false, got ${JSON.stringify(args[key])}`));
         }
@@ -229,6 +231,7 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
         deleteNamespace: args.deleteNamespace ?? DEFAULTS.deleteNamespace,
         protect: args.protect ?? DEFAULTS.protect,
         logging: args.logging ?? DEFAULTS.logging,
+        liveDiff: args.liveDiff ?? DEFAULTS.liveDiff,
         warnings: [
             ...layoutWarnings(layout!),
             ...helmfile.warnings,

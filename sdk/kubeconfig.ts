@@ -2,6 +2,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
 import { isOfflinePlan } from "./offline";
 import { NotRegularFileError, notRegularFileProblem, readRegularFile } from "./regular-file";
 
@@ -159,4 +160,36 @@ export function clusterProvider(
         },
         { parent },
     );
+}
+
+/**
+ * Which cluster a kubeconfig and context reach, for a message that says what could not be
+ * reached: `context "prod" (server https://10.0.0.1:6443)`. Only names and the server's
+ * address, never credentials; `undefined` content is the ambient kubeconfig.
+ */
+export function describeClusterTarget(content: string | undefined, context: string | undefined): string {
+    if (content === undefined) {
+        return context !== undefined
+            ? `context ${JSON.stringify(context)} of the ambient kubeconfig`
+            : "the ambient kubeconfig's current context";
+    }
+    let config: KubeconfigShape = {};
+    try {
+        config = (YAML.parse(content) as KubeconfigShape | null) ?? {};
+    } catch {
+        // Unreadable here: helmfile said what it thought of it; name what we know.
+    }
+    const name = context ?? config["current-context"];
+    if (typeof name !== "string" || name === "") {
+        return "the kubeconfig's current context (none is set)";
+    }
+    const cluster = config.contexts?.find(c => c?.name === name)?.context?.cluster;
+    const server = config.clusters?.find(c => c?.name === cluster)?.cluster?.server;
+    return `context ${JSON.stringify(name)}` + (typeof server === "string" ? ` (server ${server})` : "");
+}
+
+interface KubeconfigShape {
+    readonly "current-context"?: unknown;
+    readonly contexts?: ReadonlyArray<{ name?: unknown; context?: { cluster?: unknown } } | null>;
+    readonly clusters?: ReadonlyArray<{ name?: unknown; cluster?: { server?: unknown } } | null>;
 }

@@ -65,12 +65,55 @@ export function parseHelmfileDiff(output: string): ReleaseChange[] {
 export function formatReleaseChanges(changes: readonly ReleaseChange[]): string[] {
     const width = Math.max(0, ...changes.map(c => c.release.length));
     const sign = { new: "+", upgraded: "~", removed: "-" } as const;
-    return changes.map(c => {
-        const counts = [
-            c.added > 0 ? `${c.added} added` : "",
-            c.changed > 0 ? `${c.changed} changed` : "",
-            c.removed > 0 ? `${c.removed} removed` : "",
-        ].filter(Boolean);
-        return `${sign[c.change]} ${c.release.padEnd(width)}  ${c.change}: ${counts.join(", ")}`;
-    });
+    return changes.map(c => `${sign[c.change]} ${c.release.padEnd(width)}  ${c.change}: ${counts(c).join(", ")}`);
+}
+
+/**
+ * The phase Command's environment variable that carries what the live diff found, when
+ * `liveDiff` is on. While the cluster matches the repository it reads
+ * {@link NO_LIVE_CHANGES}, and the phase ignores it (the value in the state stays,
+ * whatever it is); when releases would change, it reads when and which, a value that the
+ * state never holds yet, so the phase updates and `helmfile apply` puts the cluster back.
+ */
+export const LIVE_DIFF_VARIABLE = "KAPTAIN_LIVE_DIFF";
+
+/** {@link LIVE_DIFF_VARIABLE} when no release would change. */
+export const NO_LIVE_CHANGES = "none";
+
+/**
+ * {@link LIVE_DIFF_VARIABLE} when a phase of the component could not diff: the phase
+ * scripts refuse to deploy on it (helpers.sh), and the preview or update already fails with
+ * the diff's error. Never kept in the state: a failed update keeps the inputs it had.
+ */
+export const LIVE_DIFF_FAILED = "failed";
+
+export function liveDiffFailedValue(now: Date): string {
+    return `${LIVE_DIFF_FAILED} ${now.toISOString().replace(/\.\d{3}Z$/, "Z")}`;
+}
+
+/** How many releases {@link liveDiffValue} names before it only counts. */
+const NAMED_RELEASES = 10;
+
+/**
+ * {@link LIVE_DIFF_VARIABLE}'s value: {@link NO_LIVE_CHANGES}, or the time and the releases
+ * (`2026-12-01T05:00:00Z ~fleet-3(1 changed) -web(1 removed)`). The time makes each
+ * finding new: the same hand-made change made again after `up` put it back must update
+ * the phase again, and would not if the value were what the state already holds.
+ */
+export function liveDiffValue(changes: readonly ReleaseChange[], now: Date): string {
+    if (changes.length === 0) {
+        return NO_LIVE_CHANGES;
+    }
+    const sign = { new: "+", upgraded: "~", removed: "-" } as const;
+    const named = changes.slice(0, NAMED_RELEASES).map(c => `${sign[c.change]}${c.release}(${counts(c).join(", ")})`);
+    const more = changes.length > NAMED_RELEASES ? [`and ${changes.length - NAMED_RELEASES} more`] : [];
+    return [now.toISOString().replace(/\.\d{3}Z$/, "Z"), ...named, ...more].join(" ");
+}
+
+function counts(c: ReleaseChange): string[] {
+    return [
+        c.added > 0 ? `${c.added} added` : "",
+        c.changed > 0 ? `${c.changed} changed` : "",
+        c.removed > 0 ? `${c.removed} removed` : "",
+    ].filter(Boolean);
 }

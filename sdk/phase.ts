@@ -1,5 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { LIVE_DIFF_VARIABLE, ReleaseChange } from "./live-diff";
+import { keepStoredLiveDiff, LiveDiffGate, logLiveChanges, runLiveDiff, underTestMocks } from "./live-diff-phase";
 import { PhaseName } from "./phases";
 import { HelmfileInvocation, HelmfileStrategy } from "./script/helmfile";
 import { hasControlCharacter } from "./script/quote";
@@ -23,6 +25,11 @@ export interface Phase {
     readonly scripts: pulumi.Output<PhaseScripts>;
     /** kaptain's diff action for this phase: changes nothing, prints what would change. */
     readonly diffScript: pulumi.Output<string>;
+    /**
+     * With `liveDiff`: the releases the phase would change, as the live diff found them
+     * during this preview or update (names and object counts only).
+     */
+    readonly liveChanges?: pulumi.Output<ReleaseChange[]>;
 }
 
 /** The resolved inputs of one phase's helmfile call; Inputs resolve inside the builder. */
@@ -54,6 +61,13 @@ export interface PhaseCommandArgs {
     readonly stdin?: pulumi.Input<string>;
     /** What of the hooks' and helmfile's output leaves the script. */
     readonly logging: PhaseLogging;
+    /** With `liveDiff`: the component's name and the cluster the diff reaches, for its messages. */
+    readonly liveDiff?: {
+        readonly component: string;
+        readonly cluster: pulumi.Input<string>;
+        /** The component's phases deploy only when none of their diffs failed. */
+        readonly gate: LiveDiffGate;
+    };
 }
 
 /**
@@ -177,6 +191,27 @@ export function createPhaseCommand(
     // Command reports why).
     const shown = rendered.apply(r => r.scripts ?? { create: "", update: "", delete: "", diff: "" });
 
+    // `liveDiff`: the diff action runs now, against the cluster, and what it finds joins the
+    // Command's inputs (see keepStoredLiveDiff for why that cannot flip back and forth).
+    const live =
+        args.liveDiff !== undefined
+            ? runLiveDiff(
+                  {
+                      component: args.liveDiff.component,
+                      phase: args.phase,
+                      diffScript: shown.diff,
+                      directory: args.commandDirectory,
+                      environment: args.environment,
+                      stdin: args.stdin,
+                      cluster: args.liveDiff.cluster,
+                  },
+                  parent,
+              )
+            : undefined;
+    if (live !== undefined) {
+        args.liveDiff!.gate.add(live);
+    }
+
     const cmd = new command.local.Command(
         `${name}-${args.phase}`,
         {
@@ -192,6 +227,7 @@ export function createPhaseCommand(
                 ...args.environment,
                 [SCRIPT_VARIABLES.create]: scripts.create,
                 [SCRIPT_VARIABLES.delete]: scripts.delete,
+                ...(live !== undefined ? { [LIVE_DIFF_VARIABLE]: args.liveDiff!.gate.valueFor(live) } : {}),
             },
             // The script itself decides what of its output leaves it (`logging`); the
             // provider streams what does.
@@ -211,13 +247,25 @@ export function createPhaseCommand(
             // provider echoes its inputs as outputs: `stdin` (kubeconfig content) stays secret
             // there too, whatever the provider does with an input's secrecy.
             additionalSecretOutputs: ["stdout", "stderr", "stdin"],
+            // With `liveDiff`, what it found is ignored while it is nothing (keepStoredLiveDiff).
+            // Without, always: turning it off then leaves the phases as they are, and so does
+            // turning it on again while the cluster matches.
+            ...(live !== undefined
+                ? underTestMocks()
+                    ? {}
+                    : { transforms: [...(opts.transforms ?? []), keepStoredLiveDiff] }
+                : { ignoreChanges: [...(opts.ignoreChanges ?? []), `environment.${LIVE_DIFF_VARIABLE}`] }),
         },
     );
+    if (live !== undefined) {
+        logLiveChanges(live, cmd);
+    }
 
     return {
         name: args.phase,
         command: cmd,
         scripts: shown.apply(({ create, update, delete: del }) => ({ create, update, delete: del })),
         diffScript: shown.diff,
+        ...(live !== undefined ? { liveChanges: live.changes } : {}),
     };
 }

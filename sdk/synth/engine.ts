@@ -1,11 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
+import { WORKING_DIRECTORY_COMMAND } from "../command-directory";
+import { isWireSecret } from "../pulumi-wire";
 
 /** The marker that stands in for a secret value wherever one would be written out. */
 export const SECRET_MARKER = "[secret]";
-
-/** Pulumi's wire sentinel for secrets. */
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 /** A resource as the engine stand-in saw its registration. */
 export interface RegisteredResource {
@@ -27,6 +25,10 @@ export interface RegisteredResource {
     readonly additionalSecretOutputs: readonly string[];
     /** The aliases it was registered with, as alias specs (name, parent URN, ...) or URNs. */
     readonly aliases: readonly unknown[];
+    /** The property paths whose changes the engine ignores. */
+    readonly ignoreChanges: readonly string[];
+    /** How many resource transforms the engine calls back before it diffs the resource. */
+    readonly transforms: number;
     /** Inputs with secrets revealed: for in-process assertions only. */
     readonly inputs: Record<string, unknown>;
     /** Inputs with every secret replaced by {@link SECRET_MARKER}: safe to write out. */
@@ -64,6 +66,8 @@ export interface EngineOptions {
      * @default the current directory when the invoke is answered
      */
     readonly providerDirectory?: string;
+    /** Answers the command provider's `local.run` invokes other than the working directory's (tests). */
+    readonly run?: (inputs: Record<string, unknown>) => { stdout?: string; stderr?: string } | undefined;
 }
 
 /**
@@ -93,12 +97,18 @@ export async function startEngine(options: EngineOptions = {}): Promise<Engine> 
     await pulumi.runtime.setMocks(
         {
             newResource: args => ({ id: `${args.name}-id`, state: args.inputs }),
-            // The one invoke pulumi-kaptain makes: where the command provider runs. Under
-            // `pulumi up` that is the project's directory, which synth runs in.
-            call: args =>
-                args.token === "command:local:run"
-                    ? { ...args.inputs, stdout: `${options.providerDirectory ?? process.cwd()}\n` }
-                    : args.inputs,
+            // Where the command provider runs: under `pulumi up`, the project's directory,
+            // which synth runs in. Any other command (a live diff, which synth never asks
+            // for) is answered by the test's `run`, or with its inputs: nothing ran.
+            call: args => {
+                if (args.token !== "command:local:run") {
+                    return args.inputs;
+                }
+                if (args.inputs.command === WORKING_DIRECTORY_COMMAND) {
+                    return { ...args.inputs, stdout: `${options.providerDirectory ?? process.cwd()}\n` };
+                }
+                return { ...args.inputs, ...(options.run?.(args.inputs) ?? {}) };
+            },
         },
         options.project ?? "project",
         options.stack ?? "stack",
@@ -123,6 +133,8 @@ export async function startEngine(options: EngineOptions = {}): Promise<Engine> 
                     retainOnDelete: req.getRetainondelete() === true,
                     additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
                     aliases: [...req.getAliasurnsList(), ...req.getAliasesList().map(a => a.toObject())],
+                    ignoreChanges: req.getIgnorechangesList(),
+                    transforms: req.getTransformsList().length,
                     inputs: reveal(raw) as Record<string, unknown>,
                     redactedInputs: redact(raw) as Record<string, unknown>,
                 });
@@ -191,14 +203,12 @@ interface RegisterRequest {
     getAdditionalsecretoutputsList(): string[];
     getAliasurnsList(): string[];
     getAliasesList(): Array<{ toObject(): unknown }>;
+    getIgnorechangesList(): string[];
+    getTransformsList(): unknown[];
     getObject(): { toJavaScript(): unknown } | undefined;
 }
 interface RegisterResponse {
     getUrn(): string;
-}
-
-function isSecret(value: unknown): value is { value: unknown } {
-    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
 }
 
 /** Replaces every secret in a raw (wire-format) value by the marker. */
@@ -211,7 +221,7 @@ function reveal(value: unknown): unknown {
 }
 
 function mapSecrets(value: unknown, onSecret: (s: { value: unknown }) => unknown): unknown {
-    if (isSecret(value)) {
+    if (isWireSecret(value)) {
         return onSecret(value);
     }
     if (Array.isArray(value)) {

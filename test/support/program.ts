@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { Engine, RegisteredResource, startEngine } from "../../sdk/synth/engine";
+import { Engine, EngineOptions, RegisteredResource, startEngine } from "../../sdk/synth/engine";
 
 export const COMMAND_TYPE = "command:local:Command";
 export const INFRA_TYPE = "kaptain:index:Infrastructure";
@@ -23,12 +23,13 @@ export async function runInfrastructure(
 
 export async function runProgram(
     program: () => void | Promise<void>,
-    options: { stack?: string; providerDirectory?: string } = {},
+    options: { stack?: string; providerDirectory?: string; run?: EngineOptions["run"] } = {},
 ): Promise<Engine> {
     const engine = await startEngine({
         project: "kaptain-test",
         stack: options.stack ?? "dev",
         providerDirectory: options.providerDirectory,
+        run: options.run,
     });
     await program();
     await engine.settle();
@@ -77,7 +78,10 @@ export const REPO_ROOT = path.resolve(__dirname, "../..");
  * registration then never settles). The test runner's own unhandled-rejection
  * listeners are set aside meanwhile, and put back.
  */
-export async function programFailures(program: () => void | Promise<void>): Promise<Error[]> {
+export async function programFailures(
+    program: () => void | Promise<void>,
+    options: { run?: EngineOptions["run"] } = {},
+): Promise<Error[]> {
     const failures: Error[] = [];
     let failed: () => void = () => undefined;
     const firstFailure = new Promise<void>(resolve => {
@@ -91,7 +95,7 @@ export async function programFailures(program: () => void | Promise<void>): Prom
     };
     process.on("unhandledRejection", onFailure);
     try {
-        const engine = await startEngine({ project: "kaptain-test", stack: "dev" });
+        const engine = await startEngine({ project: "kaptain-test", stack: "dev", run: options.run });
         await program();
         await Promise.race([engine.settle(), firstFailure]);
         // Let the other rejections of the same cause arrive.
