@@ -6,7 +6,10 @@
 //   - plain `helmfile diff` of the install releases, next to the install phase's diff
 //     action (hooks in dry run, make-config, the same diff) and to `kaptain synth --live`
 //     (the program, then the diff action of all three phases);
-//   - the helm upgrades a one-release edit costs with `apply`, next to kaptain's `sync`.
+//   - the helm upgrades a one-release edit costs with `apply`, next to kaptain's `sync`;
+//   - `pulumi preview` through the real engine with `liveDiff` on and off, next to a plain
+//     `helmfile diff` of the same (all) releases. The last line, `preview/helmfile-diff=`,
+//     is the preview with live diff over that plain diff, from one run.
 // Prints one line per figure. Not part of npm test.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -16,6 +19,8 @@ import { median, timed } from "./measure";
 import { startCluster } from "../e2e/cluster/cluster";
 import { REPO_ROOT, tool, toolchain, toolEnvironment } from "../e2e/support/tools";
 import { captured, commandOf, runProgram } from "../support/program";
+import { Engine } from "../e2e/engine/harness";
+import { missingCommandPluginLine, pluginBinaries } from "../e2e/engine/plugins";
 import { runCaptured } from "../support/run-script";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "3" } } });
@@ -146,6 +151,8 @@ async function main(): Promise<void> {
         const applyUpgrades = upgradesOf("shop-install");
         const syncUpgrades = upgradesOf("kaptain-install");
 
+        const preview = await previewFigures(tools, repo, cluster.kubeconfig, environment, scriptEnv);
+
         const line = (label: string, value: string) => console.log(`${label.padEnd(58)} ${value}`);
         line("releases in the repository (install phase)", "25 (22)");
         line("plain helmfile diff, install releases (median)", `${plain.toFixed(0)} ms`);
@@ -156,9 +163,85 @@ async function main(): Promise<void> {
         line("kaptain synth --live, all three phases", `${live.toFixed(0)} ms (${(live / plain).toFixed(2)} x)`);
         line("helm upgrades for a one-release edit, apply (default)", String(applyUpgrades));
         line("helm upgrades for a one-release edit, sync (kaptain)", String(syncUpgrades));
+        if (preview === undefined) {
+            console.log(missingCommandPluginLine("bench:live pulumi preview"));
+            console.log("preview/helmfile-diff=skipped");
+            return;
+        }
+        line("plain helmfile diff, all 25 releases (one run)", `${preview.plainAll.toFixed(0)} ms`);
+        line("pulumi preview, liveDiff off (one run)", `${preview.off.toFixed(0)} ms`);
+        line(
+            "pulumi preview, liveDiff on: 3 phases diffed (one run)",
+            `${preview.on.toFixed(0)} ms (${(preview.on / preview.plainAll).toFixed(2)} x)`,
+        );
+        console.log(`preview/helmfile-diff=${(preview.on / preview.plainAll).toFixed(2)}`);
     } finally {
         await cluster.stop();
         env.remove();
+    }
+}
+
+/**
+ * `pulumi preview` of the shop namespace through the real engine (inline program, the
+ * toolchain's CLI, the command plugin the machine has), with `liveDiff` off and on, after
+ * an `up` that matches the cluster, and a plain `helmfile diff` of all the namespace's
+ * releases, which is what the three phases' diffs compare. One run each. Undefined when
+ * the command plugin is missing.
+ */
+async function previewFigures(
+    tools: ReturnType<typeof toolchain>,
+    repo: string,
+    kubeconfig: string,
+    environment: Record<string, string>,
+    scriptEnv: Record<string, string>,
+): Promise<{ plainAll: number; off: number; on: number } | undefined> {
+    const plugins = pluginBinaries(tools.binDir);
+    if (plugins.command === undefined) {
+        return undefined;
+    }
+    const engine = new Engine({ binDir: tools.binDir, helmPlugins: tools.helmPlugins, plugins });
+    try {
+        await engine.start();
+        const stack = await engine.stack(
+            "bench",
+            async () => {
+                const { Infrastructure, infrastructureArgsFromConfig } = await import("../../sdk");
+                new Infrastructure("shop", infrastructureArgsFromConfig());
+            },
+            {
+                "kaptain:namespace": "shop",
+                "kaptain:workingDirectory": repo,
+                "kaptain:phases": { config: true, install: true, provision: true },
+                "kaptain:environment": environment,
+                "kaptain:kubeconfig": kubeconfig,
+            },
+        );
+        await stack.up();
+        const t0 = performance.now();
+        await stack.preview();
+        const off = performance.now() - t0;
+        stack.writeConfig({ "kaptain:liveDiff": true });
+        const t1 = performance.now();
+        await stack.preview();
+        const on = performance.now() - t1;
+
+        const namespaceDirectory = path.join(repo, "namespaces/shop");
+        const plainAll = timed(() => {
+            const run = spawnSync("helmfile", ["--file", "../../helmfile.yaml.gotmpl", "diff", "--concurrency", "4"], {
+                cwd: namespaceDirectory,
+                env: {
+                    ...process.env,
+                    ...scriptEnv,
+                    KUBECONFIG: kubeconfig,
+                    KAPTAIN_NAMESPACE: "shop",
+                    KAPTAIN_NAMESPACE_DIRECTORY: namespaceDirectory,
+                },
+            });
+            if (run.status !== 0) throw new Error(`helmfile diff failed: ${run.stderr}`);
+        });
+        return { plainAll, off, on };
+    } finally {
+        engine.remove();
     }
 }
 
