@@ -9,6 +9,18 @@ export interface RepoSize {
     readonly namespaces: number;
 }
 
+export interface GenerateOptions {
+    /**
+     * A repository helmfile and helm can deploy on a loopback cluster without nodes: the
+     * helmfile is `helmfile.yaml.gotmpl` (helmfile v1 renders only those as templates, and
+     * the releases' namespace is `requiredEnv "KAPTAIN_NAMESPACE"`), and the chart renders one
+     * ConfigMap per release. Without it (`npm run bench`, which never runs helmfile) the
+     * helmfile is `helmfile.yaml` and the chart has no templates.
+     * @default false
+     */
+    readonly installable?: boolean;
+}
+
 /**
  * Writes a synthetic kaptain repository: `releases` releases in helmfile.yaml, `files`
  * config files spread over configs/<release>/ (a few per namespace as overrides),
@@ -17,6 +29,7 @@ export interface RepoSize {
 export function generateRepository(
     root: string,
     size: RepoSize,
+    options: GenerateOptions = {},
 ): { bytes: number; files: number; lastCommonFile: string } {
     fs.mkdirSync(root, { recursive: true });
     const releases = Array.from({ length: size.releases }, (_, i) => `release-${String(i).padStart(4, "0")}`);
@@ -32,7 +45,7 @@ export function generateRepository(
             `      action: ${i % 10 === 0 ? "config" : i % 10 === 1 ? "provision" : "install"}`,
         ]),
     ].join("\n");
-    fs.writeFileSync(path.join(root, "helmfile.yaml"), `${helmfile}\n`);
+    fs.writeFileSync(path.join(root, options.installable ? "helmfile.yaml.gotmpl" : "helmfile.yaml"), `${helmfile}\n`);
     fs.writeFileSync(path.join(root, "global.yaml"), "domain: bench.example.test\n");
     fs.writeFileSync(path.join(root, "secret.yaml"), "secret:\n  password: bench-not-a-secret\n");
     fs.writeFileSync(
@@ -41,6 +54,13 @@ export function generateRepository(
     );
     fs.mkdirSync(path.join(root, "charts", "app", "templates"), { recursive: true });
     fs.writeFileSync(path.join(root, "charts", "app", "Chart.yaml"), "apiVersion: v2\nname: app\nversion: 0.1.0\n");
+    if (options.installable) {
+        fs.writeFileSync(
+            path.join(root, "charts", "app", "templates", "configmap.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n" +
+                'data:\n  domain: {{ .Values.domain | default "bench.example.test" | quote }}\n',
+        );
+    }
 
     const average = Math.floor((size.megabytes * 1024 * 1024) / size.files);
     let bytes = 0;
