@@ -22,6 +22,11 @@ export interface FingerprintGroup {
     readonly digest: string;
     /** How many files the group holds. */
     readonly files: number;
+    /**
+     * The release whose own files the group holds (its values files, which nothing else
+     * reads): only the phases that select it carry the group, and an update re-runs only it.
+     */
+    readonly release?: string;
 }
 
 /**
@@ -57,6 +62,11 @@ export interface FingerprintOptions {
     readonly secretFiles?: readonly string[];
     /** Above this many groups, folders are grouped one level deep instead of two. @default 400 */
     readonly maxGroups?: number;
+    /**
+     * The releases that alone read a file (relative path), see `readReleaseInputs`: such a
+     * file counts in a group of each of them (`release:<name>`), not in its folder's.
+     */
+    readonly owners?: (rel: string) => readonly string[] | undefined;
 }
 
 /** Names (folders, files, links) that helmfile never reads as inputs, skipped wherever they appear. */
@@ -319,18 +329,31 @@ export function fingerprintRepository(options: FingerprintOptions): FingerprintG
         const groups = new Map<string, { hash: ReturnType<typeof createHash>; files: number }>();
         files.forEach((file, i) => {
             const credentials = secretNames.has(path.posix.basename(file.rel));
-            const key = credentials ? file.rel : labelledGroupOf(file, depth);
-            let group = groups.get(key);
-            if (group === undefined) {
-                group = { hash: createHash("sha256"), files: 0 };
-                groups.set(key, group);
+            const owners = file.input === undefined ? options.owners?.(file.rel) : undefined;
+            const keys =
+                owners !== undefined && owners.length > 0
+                    ? owners.map(o => `${RELEASE_GROUP_PREFIX}${o}`)
+                    : [credentials ? file.rel : labelledGroupOf(file, depth)];
+            for (const key of keys) {
+                let group = groups.get(key);
+                if (group === undefined) {
+                    group = { hash: createHash("sha256"), files: 0 };
+                    groups.set(key, group);
+                }
+                group.hash.update(`${file.rel}\0${digests[i]}\n`);
+                group.files++;
             }
-            group.hash.update(`${file.rel}\0${digests[i]}\n`);
-            group.files++;
         });
         return [...groups.entries()]
             .sort(([a], [b]) => compare(a, b))
-            .map(([group, g]) => ({ group, digest: g.hash.digest("hex"), files: g.files }));
+            .map(([group, g]) => ({
+                group,
+                digest: g.hash.digest("hex"),
+                files: g.files,
+                ...(group.startsWith(RELEASE_GROUP_PREFIX)
+                    ? { release: group.slice(RELEASE_GROUP_PREFIX.length) }
+                    : {}),
+            }));
     };
     const fine = build(2);
     return fine.length <= maxGroups ? fine : build(1);
@@ -353,6 +376,9 @@ function labelledGroupOf(file: FileEntry, depth: number): string {
     return `${label}/${groupOf(file.rel.slice(label.length + 1), depth)}`;
 }
 
+/** The group of a release's own files: `release:<name>`. */
+export const RELEASE_GROUP_PREFIX = "release:";
+
 /** The environment variable that carries a group's digest into the Command's inputs. */
 export function fingerprintVariable(group: string): string {
     return `KAPTAIN_INPUT_${group.replace(/[^A-Za-z0-9]/g, "_")}`;
@@ -371,7 +397,7 @@ export function fingerprintVariable(group: string): string {
  */
 export function fingerprintEntries(groups: readonly FingerprintGroup[]): Map<string, string> {
     const entries = new Map<string, string>();
-    for (const g of groups) {
+    for (const g of groups.filter(g => g.release === undefined)) {
         const name = fingerprintVariable(g.group);
         const value = `sha256:${g.digest.slice(0, 16)} files:${g.files}`;
         const previous = entries.get(name);
@@ -507,4 +533,29 @@ function normaliseRel(p: string): string {
 /** Byte order, not locale order: the same on every machine. */
 function compare(a: string, b: string): number {
     return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The release groups of the releases a phase selects, as Command environment entries:
+ * `KAPTAIN_RELEASE_<name>` = `<digest> <release>…` (the script needs the name as written;
+ * names that collide after sanitising share one entry and name each). A change shows in the
+ * preview as `~ KAPTAIN_RELEASE_fleet_3`, and the phase's update runs helmfile for fleet-3
+ * only (see the script's kaptain_select).
+ */
+export function releaseEntries(
+    groups: readonly FingerprintGroup[],
+    releases: ReadonlySet<string>,
+): Map<string, string> {
+    const collected = new Map<string, { hash: ReturnType<typeof createHash>; names: string[] }>();
+    for (const g of groups) {
+        if (g.release === undefined || !releases.has(g.release)) {
+            continue;
+        }
+        const name = `KAPTAIN_RELEASE_${g.release.replace(/[^A-Za-z0-9]/g, "_")}`;
+        const entry = collected.get(name) ?? { hash: createHash("sha256"), names: [] };
+        entry.hash.update(`${g.release}\0${g.digest}\n`);
+        entry.names.push(g.release);
+        collected.set(name, entry);
+    }
+    return new Map([...collected].map(([name, e]) => [name, `${e.hash.digest("hex")} ${e.names.join(" ")}`]));
 }

@@ -2,16 +2,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { commandDirectory } from "./command-directory";
-import { FingerprintGroup, fingerprintEntries } from "./fingerprint";
+import { FingerprintGroup, fingerprintEntries, releaseEntries } from "./fingerprint";
 import { InfrastructureArgs } from "./infrastructure-args";
 import { ResolvedInfrastructure } from "./infrastructure-resolve";
 import { clusterProvider, describeClusterTarget, kubeconfigForScript, readKubeconfig } from "./kubeconfig";
 import { RepositoryLayout } from "./layout";
-import { LiveDiffGate } from "./live-diff-phase";
+import { ComponentLiveDiff } from "./live-diff-phase";
 import { createNamespaceGuard } from "./namespace-guard";
 import { createPhaseCommand, Phase } from "./phase";
 import { PhaseName } from "./phases";
 import { namespaceResource, ProvisionConfigs } from "./provision-configs";
+import { releasesOfPhase } from "./release-inputs";
 
 /** What every phase Command of an Infrastructure receives besides its scripts. */
 export interface PhaseInputs {
@@ -164,12 +165,22 @@ export function buildInfrastructure(
                   ),
               )
         : undefined;
-    const gate = new LiveDiffGate();
+    const live = new ComponentLiveDiff();
+    const combined = resolved.liveDiff ? combinedLiveDiff(resolved) : undefined;
     const phases: { [P in PhaseName]?: Phase } = {};
     if (!resolved.phases.some(p => p.name === "config")) {
         addProvisionConfigs();
     }
     for (const phase of resolved.phases) {
+        // The release groups of the releases this phase selects (every release's when a
+        // selector cannot be read here): an edit of fleet-3's values file re-runs only the
+        // phases that deploy fleet-3.
+        const inputs = resolved.releaseInputs;
+        const selected = inputs !== undefined ? releasesOfPhase(inputs.releases, phase.selectors) : undefined;
+        const releaseNames = new Set(selected ?? inputs?.releases.map(r => r.name) ?? []);
+        const releaseEnvironment = Object.fromEntries(
+            [...releaseEntries(fingerprint, releaseNames)].map(([k, v]) => [k, pulumi.secret(v)]),
+        );
         const created = createPhaseCommand(
             name,
             {
@@ -179,10 +190,26 @@ export function buildInfrastructure(
                 namespaceFromWorking: layout.namespaceFromWorking,
                 hooksFile: layout.hooksFile,
                 hookTools: resolved.hookTools,
-                environment,
+                environment: { ...environment, ...releaseEnvironment },
                 stdin,
                 logging: resolved.logging,
-                ...(clusterTarget !== undefined ? { liveDiff: { component: name, cluster: clusterTarget, gate } } : {}),
+                ...(clusterTarget !== undefined
+                    ? {
+                          liveDiff: {
+                              name,
+                              cluster: clusterTarget,
+                              component: live,
+                              ...(combined !== undefined
+                                  ? {
+                                        combined: {
+                                            selectors: combined.selectors,
+                                            releases: combined.releases[phase.name]!,
+                                        },
+                                    }
+                                  : {}),
+                          },
+                      }
+                    : {}),
                 helmfile: {
                     ...resolved.helmfile,
                     file: layout.helmfileFile,
@@ -204,7 +231,6 @@ export function buildInfrastructure(
             addProvisionConfigs();
         }
     }
-    gate.close();
     return { phases, fingerprint, provisionConfigs, namespaceObject, kubernetesProvider };
 }
 
@@ -232,4 +258,31 @@ function readKubeconfigOrUndefined(kubeconfig: string, programDirectory: string)
     } catch {
         return undefined;
     }
+}
+
+/**
+ * With `liveDiff`, one diff for the whole component, as kaptain's `diff` does: the union of
+ * the phases' selectors, each phase taking its own releases' changes. Only when it is known
+ * which releases each phase selects (the helmfile rendered); else each phase diffs its own.
+ */
+function combinedLiveDiff(
+    resolved: ResolvedInfrastructure,
+): { selectors: string[]; releases: { [P in PhaseName]?: ReadonlySet<string> } } | undefined {
+    const inputs = resolved.releaseInputs;
+    if (inputs === undefined || resolved.phases.length < 2) {
+        return undefined;
+    }
+    const releases: { [P in PhaseName]?: ReadonlySet<string> } = {};
+    for (const phase of resolved.phases) {
+        const picked = releasesOfPhase(inputs.releases, phase.selectors);
+        if (picked === undefined) {
+            return undefined;
+        }
+        releases[phase.name] = new Set(picked);
+    }
+    // A phase without selectors takes every release: so does the union.
+    const selectors = resolved.phases.some(p => p.selectors.length === 0)
+        ? []
+        : [...new Set(resolved.phases.flatMap(p => p.selectors))];
+    return { selectors, releases };
 }

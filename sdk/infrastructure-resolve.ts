@@ -25,6 +25,7 @@ import { toolsUsedByHooks } from "./script/helpers";
 import { HELMFILE_STRATEGIES, HelmfileStrategy } from "./script/helmfile";
 import { isLockTimeout, LOCK_TIMEOUT_VARIABLE, PHASE_LOGGING, PhaseLogging } from "./script/phase-script";
 import { readRegularFile } from "./regular-file";
+import { NoReleaseInputs, readReleaseInputs, ReleaseInputs } from "./release-inputs";
 import { parseValues } from "./values";
 
 /** One enabled phase, every default applied. */
@@ -64,6 +65,8 @@ export interface ResolvedInfrastructure {
     readonly notes: readonly string[];
     /** The change-detection fingerprint of the namespace's input files. */
     readonly fingerprint: FingerprintGroup[];
+    /** Which releases alone read which files; undefined when that could not be known (every file shared). */
+    readonly releaseInputs?: ReleaseInputs;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -185,6 +188,11 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
     problems.push(...hooks.problems);
     const provisionConfigs = resolveProvisionConfigsMode(args.provisionConfigs, layout!, problems);
     problems.push(...provisionConfigsProblems(provisionConfigs, programDirectory));
+    const attribution =
+        phases.length > 0 ? attributeReleaseInputs(layout!, hooks.text, args) : { reason: "no phase runs" };
+    // When it cannot be known, every file is shared: an edit re-runs the phases in full, as
+    // before (`kaptain synth` says why in its report).
+    const releaseInputs = "owners" in attribution ? attribution : undefined;
     let fingerprint: FingerprintGroup[] = [];
     try {
         fingerprint = fingerprintRepository({
@@ -192,6 +200,7 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
             namespace: layout!.namespace,
             exclude: args.fingerprintExclude,
             phaseInputs: phaseInputsOf(layout!),
+            owners: releaseInputs?.owners,
         });
     } catch (err) {
         if (!(err instanceof FingerprintError)) {
@@ -239,7 +248,46 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
         ],
         notes: helmfile.notes,
         fingerprint,
+        ...(releaseInputs !== undefined ? { releaseInputs } : {}),
     };
+}
+
+/**
+ * Which releases alone read which files (see readReleaseInputs), with helmfile's plain
+ * arguments: a binary, flag or variable that is an Output is only known later, and then
+ * every file is shared.
+ */
+function attributeReleaseInputs(
+    layout: RepositoryLayout,
+    hooks: string,
+    args: InfrastructureArgs,
+): ReleaseInputs | NoReleaseInputs {
+    const h = args.helmfile ?? {};
+    const plain = (v: unknown): v is string => typeof v === "string";
+    const binary = h.binary ?? DEFAULTS.helmfile.binary;
+    const extraArgs = h.extraArgs ?? DEFAULTS.helmfile.extraArgs;
+    const environment = args.environment ?? {};
+    if (
+        !plain(binary) ||
+        (h.environment !== undefined && !plain(h.environment)) ||
+        (h.kubeContext !== undefined && !plain(h.kubeContext)) ||
+        !Array.isArray(extraArgs) ||
+        !extraArgs.every(plain) ||
+        !Object.values(environment).every(plain)
+    ) {
+        return { reason: "a helmfile argument or an `environment` variable is not a plain value" };
+    }
+    return readReleaseInputs({
+        layout,
+        hooks,
+        binary,
+        file: layout.helmfileFile,
+        args: [
+            ...(h.environment !== undefined ? ["--environment", h.environment as string] : []),
+            ...(extraArgs as string[]),
+        ],
+        environment: environment as Record<string, string>,
+    });
 }
 
 /**

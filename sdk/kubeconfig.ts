@@ -175,7 +175,8 @@ export function describeClusterTarget(content: string | undefined, context: stri
     }
     let config: KubeconfigShape = {};
     try {
-        config = (YAML.parse(content) as KubeconfigShape | null) ?? {};
+        const parsed = YAML.parse(content) as unknown;
+        config = typeof parsed === "object" && parsed !== null ? (parsed as KubeconfigShape) : {};
     } catch {
         // Unreadable here: helmfile said what it thought of it; name what we know.
     }
@@ -183,13 +184,34 @@ export function describeClusterTarget(content: string | undefined, context: stri
     if (typeof name !== "string" || name === "") {
         return "the kubeconfig's current context (none is set)";
     }
-    const cluster = config.contexts?.find(c => c?.name === name)?.context?.cluster;
-    const server = config.clusters?.find(c => c?.name === cluster)?.cluster?.server;
-    return `context ${JSON.stringify(name)}` + (typeof server === "string" ? ` (server ${server})` : "");
+    const list = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
+    const cluster = list<KubeconfigContext>(config.contexts).find(c => c?.name === name)?.context?.cluster;
+    const server = list<KubeconfigCluster>(config.clusters).find(c => c?.name === cluster)?.cluster?.server;
+    return (
+        `context ${JSON.stringify(name)}` + (typeof server === "string" ? ` (server ${withoutUserInfo(server)})` : "")
+    );
 }
+
+/** A server URL without the user and password it may carry (`https://admin:pw@host`). */
+function withoutUserInfo(server: string): string {
+    try {
+        const url = new URL(server);
+        if (url.username === "" && url.password === "") {
+            return server;
+        }
+        url.username = "";
+        url.password = "";
+        return url.toString().replace(/\/$/, server.endsWith("/") ? "/" : "");
+    } catch {
+        return server.replace(/\/\/[^/@]*@/, "//");
+    }
+}
+
+type KubeconfigContext = { name?: unknown; context?: { cluster?: unknown } } | null;
+type KubeconfigCluster = { name?: unknown; cluster?: { server?: unknown } } | null;
 
 interface KubeconfigShape {
     readonly "current-context"?: unknown;
-    readonly contexts?: ReadonlyArray<{ name?: unknown; context?: { cluster?: unknown } } | null>;
-    readonly clusters?: ReadonlyArray<{ name?: unknown; cluster?: { server?: unknown } } | null>;
+    readonly contexts?: unknown;
+    readonly clusters?: unknown;
 }

@@ -5,14 +5,13 @@ import * as pulumi from "@pulumi/pulumi";
 import {
     formatReleaseChanges,
     LIVE_DIFF_VARIABLE,
-    liveDiffFailedValue,
+    liveDiffUnreadValue,
     liveDiffValue,
     NO_LIVE_CHANGES,
     parseHelmfileDiff,
     ReleaseChange,
 } from "./live-diff";
 import { isOfflinePlan } from "./offline";
-import { PhaseName } from "./phases";
 import { isWireSecret, toWire } from "./pulumi-wire";
 import { INTERPRETER } from "./script/phase-script";
 import { shQuote } from "./script/quote";
@@ -30,7 +29,10 @@ const STATUS_MARK = "kaptain-live-diff-status=";
 export interface LiveDiffArgs {
     /** The Infrastructure's name, for messages. */
     readonly component: string;
-    readonly phase: PhaseName;
+    /** What is diffed, for messages: `the install phase`, `its phases`. */
+    readonly subject: string;
+    /** The script's `$0`: `install-diff`, `diff`. */
+    readonly name: string;
     /** kaptain's diff action for the phase (hooks in dry run, `helmfile diff`). */
     readonly diffScript: pulumi.Input<string>;
     /** The phase Command's `dir`. */
@@ -47,8 +49,11 @@ export interface LiveDiffArgs {
 export interface LiveDiff {
     /** The releases that would change, names and object counts only; none when the diff failed. */
     readonly changes: pulumi.Output<ReleaseChange[]>;
-    /** Why the diff failed (already logged as an error), or undefined. */
-    readonly failure: pulumi.Output<string | undefined>;
+    /**
+     * helmfile reported changes in a form that could not be read release by release (helm-diff
+     * set to another output format): the phase is an update anyway, never `none`.
+     */
+    readonly unread: pulumi.Output<boolean>;
 }
 
 /**
@@ -59,84 +64,129 @@ export interface LiveDiff {
  * `KAPTAIN_DRY_RUN=1`, helm-diff only reads. Not in `kaptain synth`, which plans offline
  * (its `--live` runs the same diff).
  *
- * A failure is logged as an error on `parent`, which fails the preview or the update, and
- * is returned rather than thrown: a rejected input would leave the resources that wait on
- * the phase waiting for ever in a program run by the Automation API (`kaptain`'s verbs).
+ * Nothing here rejects: a rejected input would leave the resources that wait on the phase
+ * waiting for ever in a program the Automation API runs (`kaptain`'s verbs). A cluster that
+ * cannot be reached is an error (the deploy could not reach it either), once per component;
+ * any other failure is a warning, and the phase deploys as without `liveDiff`: its diff may
+ * fail only because an earlier phase has not deployed yet (the CRDs the config phase
+ * installs, which the install phase's objects need).
  */
-export function runLiveDiff(args: LiveDiffArgs, parent: pulumi.Resource): LiveDiff {
+export function runLiveDiff(args: LiveDiffArgs, parent: pulumi.Resource, reporter: LiveDiffReporter): LiveDiff {
     if (isOfflinePlan()) {
-        return { changes: pulumi.output([]), failure: pulumi.output(undefined) };
+        return { changes: pulumi.output([]), unread: pulumi.output(false) };
     }
-    const run = command.local.runOutput(
-        {
-            command:
-                `bash -c "$${DIFF_SCRIPT_VARIABLE}" ${shQuote(`kaptain-${args.phase}-diff`)}; ` +
-                `printf '\\n${STATUS_MARK}%s\\n' "$?" >&2`,
-            interpreter: [...INTERPRETER],
-            dir: args.directory,
-            environment: { ...args.environment, [DIFF_SCRIPT_VARIABLE]: args.diffScript },
-            ...(args.stdin !== undefined ? { stdin: args.stdin } : {}),
-            // helmfile's diff may show values: it is parsed here, never logged.
-            logging: "none",
-        },
-        { parent },
-    );
-    const found = pulumi.all([run, args.cluster]).apply(([result, cluster]): Found => {
+    const inputs = pulumi.all([args.directory, args.diffScript, args.environment, args.stdin]);
+    const found = pulumi.all([inputs, args.cluster]).apply(async ([[dir, script, environment, stdin], cluster]) => {
+        let result: { stdout?: string; stderr?: string };
+        try {
+            result = await command.local.run(
+                {
+                    command:
+                        `bash -c "$${DIFF_SCRIPT_VARIABLE}" ${shQuote(`kaptain-${args.name}`)}; ` +
+                        `printf '\\n${STATUS_MARK}%s\\n' "$?" >&2`,
+                    interpreter: [...INTERPRETER],
+                    dir,
+                    // helm-diff's plain format, the one read release by release, whatever the shell says.
+                    environment: {
+                        ...environment,
+                        HELM_DIFF_COLOR: "false",
+                        HELM_DIFF_OUTPUT: "diff",
+                        [DIFF_SCRIPT_VARIABLE]: script,
+                    },
+                    ...(stdin !== undefined && stdin !== "" ? { stdin } : {}),
+                    // helmfile's diff may show values: it is parsed here, never logged.
+                    logging: "none",
+                },
+                { parent },
+            );
+        } catch (err) {
+            // The provider could not start it (an environment too large, …): its message
+            // names the cause, and quotes only the short launcher command.
+            reporter.warn(
+                `${args.component}: the live diff of ${args.subject} (\`liveDiff\`) did not run: ${firstLine(err)}`,
+                parent,
+            );
+            return { changes: [], unread: false };
+        }
         // Pulumi's usual test mocks answer an invoke with its inputs: nothing ran.
         if (result.stdout === undefined && result.stderr === undefined) {
-            return { changes: [] };
+            return { changes: [], unread: false };
         }
         const failure = diffFailure(args, result.stdout ?? "", result.stderr ?? "", cluster);
         if (failure !== undefined) {
-            void pulumi.log.error(failure, parent);
-            return { changes: [], failure };
+            if (failure.unreachable) {
+                reporter.error(failure.message, parent);
+            } else {
+                reporter.warn(failure.message, parent);
+            }
+            return { changes: [], unread: false };
         }
-        return { changes: parseHelmfileDiff(result.stdout ?? "") };
+        const changes = parseHelmfileDiff(result.stdout ?? "");
+        return { changes, unread: changes.length === 0 && CHANGES_REPORTED.test(result.stdout ?? "") };
     });
-    // Only release names, object counts and pulumi-kaptain's own lines are left: nothing of
-    // the secret inputs the diff ran with. Plain, so that the preview shows the finding.
+    // Only release names and object counts are left: nothing of the secret inputs the diff
+    // ran with. Plain, so that the preview shows the finding.
     const plain = pulumi.unsecret(found);
-    return { changes: plain.apply(f => f.changes), failure: plain.apply(f => f.failure) };
+    return { changes: plain.apply(f => f.changes), unread: plain.apply(f => f.unread) };
 }
 
-interface Found {
-    readonly changes: ReleaseChange[];
-    readonly failure?: string;
+/** What helmfile itself prints when a diff found changes, whatever helm-diff's format. */
+const CHANGES_REPORTED = /^(Affected releases are:|Identified at least one change)/m;
+
+function firstLine(err: unknown): string {
+    const e = err as { message?: unknown; details?: unknown } | undefined;
+    const text = [e?.message, e?.details, String(err)]
+        .map(t => (typeof t === "string" ? t : ""))
+        .flatMap(t => t.split("\n"))
+        .find(l => l.trim() !== "");
+    return (text ?? "unknown error").trim();
+}
+
+/** Logs a component's live-diff messages, each once: one unreachable cluster is one error. */
+export class LiveDiffReporter {
+    private readonly said = new Set<string>();
+
+    error(message: string, resource: pulumi.Resource): void {
+        if (!this.said.has(message)) {
+            this.said.add(message);
+            void pulumi.log.error(message, resource);
+        }
+    }
+
+    warn(message: string, resource: pulumi.Resource): void {
+        if (!this.said.has(message)) {
+            this.said.add(message);
+            void pulumi.log.warn(message, resource);
+        }
+    }
 }
 
 /**
- * The live diffs of one component's phases: a phase deploys only when none of them failed
- * (the config phase must not deploy when the install phase's diff could not run). Each
- * phase adds its diff, the builder closes the gate once all are added.
+ * The live diffs of one component: their messages, and the one diff of every phase when the
+ * phases share it (kaptain's own `diff`: its hooks once, one helmfile run).
  */
-export class LiveDiffGate {
-    private readonly failures: pulumi.Output<string | undefined>[] = [];
-    private close_: () => void = () => undefined;
-    private readonly closed = new Promise<void>(resolve => {
-        this.close_ = resolve;
-    });
-    /** Whether any phase's diff failed: known once the gate is closed and every diff ran. */
-    readonly anyFailed: pulumi.Output<boolean> = pulumi
-        .output(this.closed.then(() => this.failures.length))
-        .apply(() => pulumi.all(this.failures))
-        .apply((failures: Array<string | undefined>) => failures.some(f => f !== undefined));
+export class ComponentLiveDiff {
+    readonly reporter = new LiveDiffReporter();
+    private shared?: LiveDiff;
 
-    add(diff: LiveDiff): void {
-        this.failures.push(diff.failure);
+    /**
+     * The component's one diff of every phase (run by the first phase that asks), narrowed
+     * to the changes of `releases`.
+     */
+    share(run: () => LiveDiff, releases: ReadonlySet<string>): LiveDiff {
+        this.shared ??= run();
+        return {
+            changes: this.shared.changes.apply(changes => changes.filter(c => releases.has(c.release))),
+            unread: this.shared.unread,
+        };
     }
+}
 
-    close(): void {
-        this.close_();
-    }
-
-    /** The phase Command's {@link LIVE_DIFF_VARIABLE}: what its diff found, or that a diff failed. */
-    valueFor(diff: LiveDiff): pulumi.Output<string> {
-        return pulumi
-            .all([diff.changes, this.anyFailed])
-            .apply(([changes, failed]) =>
-                failed ? liveDiffFailedValue(new Date()) : liveDiffValue(changes, new Date()),
-            );
-    }
+/** The phase Command's {@link LIVE_DIFF_VARIABLE}: what its diff found. */
+export function liveDiffVariable(diff: LiveDiff): pulumi.Output<string> {
+    return pulumi
+        .all([diff.changes, diff.unread])
+        .apply(([changes, unread]) => (unread ? liveDiffUnreadValue(new Date()) : liveDiffValue(changes, new Date())));
 }
 
 /**
@@ -145,33 +195,38 @@ export class LiveDiffGate {
  * or the hooks' output, which may show values; undefined when the diff ran.
  */
 export function diffFailure(
-    args: Pick<LiveDiffArgs, "component" | "phase">,
+    args: Pick<LiveDiffArgs, "component" | "subject">,
     stdout: string,
     stderr: string,
     cluster: string,
-): string | undefined {
+): { message: string; unreachable: boolean } | undefined {
     const marks = stderr.split("\n").filter(l => l.startsWith(STATUS_MARK));
     const status = marks.length > 0 ? Number(marks[marks.length - 1].slice(STATUS_MARK.length)) : NaN;
     if (status === 0) {
         return undefined;
     }
-    const what = `${args.component}: the live diff of the ${args.phase} phase (\`liveDiff\`)`;
     if (UNREACHABLE.test(stdout) || UNREACHABLE.test(stderr)) {
-        return (
-            `${what} cannot reach the cluster, ${cluster}: is it running, and are this the kubeconfig ` +
-            "and the context the phase should use? Set `liveDiff: false` to deploy without it."
-        );
+        return {
+            unreachable: true,
+            message:
+                `${args.component}: the live diff (\`liveDiff\`) cannot reach the cluster, ${cluster}: is it running, ` +
+                "and are these the kubeconfig and the context the phases should use? Set `liveDiff: false` to deploy without it.",
+        };
     }
     const own = stderr
         .split("\n")
         .filter(l => l.startsWith("kaptain: "))
         .map(l => `  ${l}`);
-    return (
-        `${what} failed` +
-        (Number.isNaN(status) ? " (it did not finish)" : ` (exit status ${status})`) +
-        (own.length > 0 ? `:\n${own.join("\n")}\n` : ". ") +
-        "helmfile's output is not shown here (it may show values): `kaptain diff` prints it in a terminal."
-    );
+    return {
+        unreachable: false,
+        message:
+            `${args.component}: the live diff of ${args.subject} (\`liveDiff\`) failed` +
+            (Number.isNaN(status) ? " (it did not finish)" : ` (exit status ${status})`) +
+            (own.length > 0 ? `:\n${own.join("\n")}\n` : ". ") +
+            "The phases deploy as without it (a diff can fail until an earlier phase has deployed, " +
+            "the CRDs the config phase installs). helmfile's output is not shown here (it may show values): " +
+            "`kaptain diff` prints it in a terminal.",
+    };
 }
 
 /** What helm and kubectl say when the API server cannot be reached. */
@@ -186,7 +241,8 @@ const UNREACHABLE =
  * new finding, which carries its time, differs from the state.
  */
 export const keepStoredLiveDiff: pulumi.ResourceTransform = async ({ props, opts }) => {
-    const environment = (props.environment ?? {}) as Record<string, unknown>;
+    // A secret inside the map may have made the whole map a secret in wire form.
+    const environment = ((await plainValue(props.environment)) ?? {}) as Record<string, unknown>;
     if ((await plainValue(environment[LIVE_DIFF_VARIABLE])) !== NO_LIVE_CHANGES) {
         return undefined;
     }
@@ -218,8 +274,14 @@ async function plainValue(value: unknown): Promise<unknown> {
 
 /** Shows the releases the diff found under the phase Command, in the preview and the update. */
 export function logLiveChanges(diff: LiveDiff, resource: pulumi.Resource): void {
-    diff.changes.apply(changes => {
-        if (changes.length > 0) {
+    pulumi.all([diff.changes, diff.unread]).apply(([changes, unread]) => {
+        if (unread) {
+            void pulumi.log.info(
+                "live diff: helmfile reports changes in a form not read release by release " +
+                    "(helm-diff's output format?); `kaptain diff` shows them",
+                resource,
+            );
+        } else if (changes.length > 0) {
             const n = changes.length;
             void pulumi.log.info(
                 `live diff: ${n} release${n === 1 ? "" : "s"} would change ` +

@@ -28,7 +28,8 @@ export function parseHelmfileDiff(output: string): ReleaseChange[] {
         { namespace: string; isNew: boolean; added: number; changed: number; removed: number }
     >();
     let current: string | undefined;
-    for (const line of output.split("\n")) {
+    // helm-diff colours its headers when told to (HELM_DIFF_COLOR): read them without.
+    for (const line of output.replace(/\x1b\[[0-9;]*m/g, "").split("\n")) {
         const comparing = COMPARING.exec(line);
         if (comparing !== null) {
             current = `${comparing[2]}/${comparing[1]}`;
@@ -81,14 +82,15 @@ export const LIVE_DIFF_VARIABLE = "KAPTAIN_LIVE_DIFF";
 export const NO_LIVE_CHANGES = "none";
 
 /**
- * {@link LIVE_DIFF_VARIABLE} when a phase of the component could not diff: the phase
- * scripts refuse to deploy on it (helpers.sh), and the preview or update already fails with
- * the diff's error. Never kept in the state: a failed update keeps the inputs it had.
+ * {@link LIVE_DIFF_VARIABLE} when helmfile said releases would change but helm-diff printed
+ * them in a form not read here: a finding all the same, so the phase updates.
  */
-export const LIVE_DIFF_FAILED = "failed";
+export function liveDiffUnreadValue(now: Date): string {
+    return `${stamp(now)} changes not read release by release (kaptain diff shows them)`;
+}
 
-export function liveDiffFailedValue(now: Date): string {
-    return `${LIVE_DIFF_FAILED} ${now.toISOString().replace(/\.\d{3}Z$/, "Z")}`;
+function stamp(now: Date): string {
+    return now.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 /** How many releases {@link liveDiffValue} names before it only counts. */
@@ -107,7 +109,7 @@ export function liveDiffValue(changes: readonly ReleaseChange[], now: Date): str
     const sign = { new: "+", upgraded: "~", removed: "-" } as const;
     const named = changes.slice(0, NAMED_RELEASES).map(c => `${sign[c.change]}${c.release}(${counts(c).join(", ")})`);
     const more = changes.length > NAMED_RELEASES ? [`and ${changes.length - NAMED_RELEASES} more`] : [];
-    return [now.toISOString().replace(/\.\d{3}Z$/, "Z"), ...named, ...more].join(" ");
+    return [stamp(now), ...named, ...more].join(" ");
 }
 
 function counts(c: ReleaseChange): string[] {

@@ -1,7 +1,15 @@
+import { createHash } from "node:crypto";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { LIVE_DIFF_VARIABLE, ReleaseChange } from "./live-diff";
-import { keepStoredLiveDiff, LiveDiffGate, logLiveChanges, runLiveDiff, underTestMocks } from "./live-diff-phase";
+import {
+    ComponentLiveDiff,
+    keepStoredLiveDiff,
+    liveDiffVariable,
+    logLiveChanges,
+    runLiveDiff,
+    underTestMocks,
+} from "./live-diff-phase";
 import { PhaseName } from "./phases";
 import { HelmfileInvocation, HelmfileStrategy } from "./script/helmfile";
 import { hasControlCharacter } from "./script/quote";
@@ -63,10 +71,17 @@ export interface PhaseCommandArgs {
     readonly logging: PhaseLogging;
     /** With `liveDiff`: the component's name and the cluster the diff reaches, for its messages. */
     readonly liveDiff?: {
-        readonly component: string;
+        /** The Infrastructure's name, for messages. */
+        readonly name: string;
         readonly cluster: pulumi.Input<string>;
-        /** The component's phases deploy only when none of their diffs failed. */
-        readonly gate: LiveDiffGate;
+        /** The component's live diffs: their messages, and its one diff when the phases share it. */
+        readonly component: ComponentLiveDiff;
+        /**
+         * One diff for the whole component (kaptain's own `diff`: its hooks once, one helmfile
+         * run over every phase's selectors), of which this phase takes its releases' changes.
+         * Undefined: the phase diffs its own selectors.
+         */
+        readonly combined?: { readonly selectors: readonly string[]; readonly releases: ReadonlySet<string> };
     };
 }
 
@@ -179,7 +194,17 @@ export function createPhaseCommand(
                 helmfile: invocation,
                 logging: args.logging,
             };
-            return { scripts: { ...renderPhaseScripts(spec), diff: renderDiffScript(spec) } };
+            const combined = args.liveDiff?.combined;
+            // The config phase's diff passes no --skip-needs: every phase's releases are in it.
+            const componentDiff =
+                combined !== undefined
+                    ? renderDiffScript({
+                          ...spec,
+                          phase: "config",
+                          helmfile: { ...invocation, selectors: combined.selectors },
+                      })
+                    : "";
+            return { scripts: { ...renderPhaseScripts(spec), diff: renderDiffScript(spec) }, componentDiff };
         });
     const scripts = rendered.apply(r => {
         if (r.scripts === undefined) {
@@ -193,25 +218,46 @@ export function createPhaseCommand(
 
     // `liveDiff`: the diff action runs now, against the cluster, and what it finds joins the
     // Command's inputs (see keepStoredLiveDiff for why that cannot flip back and forth).
+    const liveArgs = args.liveDiff;
+    const diffOf = (subject: string, script: pulumi.Input<string>) =>
+        runLiveDiff(
+            {
+                component: liveArgs!.name,
+                subject,
+                name: subject === "its phases" ? "diff" : `${args.phase}-diff`,
+                diffScript: script,
+                directory: args.commandDirectory,
+                environment: args.environment,
+                stdin: args.stdin,
+                cluster: liveArgs!.cluster,
+            },
+            parent,
+            liveArgs!.component.reporter,
+        );
     const live =
-        args.liveDiff !== undefined
-            ? runLiveDiff(
-                  {
-                      component: args.liveDiff.component,
-                      phase: args.phase,
-                      diffScript: shown.diff,
-                      directory: args.commandDirectory,
-                      environment: args.environment,
-                      stdin: args.stdin,
-                      cluster: args.liveDiff.cluster,
-                  },
-                  parent,
-              )
-            : undefined;
-    if (live !== undefined) {
-        args.liveDiff!.gate.add(live);
-    }
+        liveArgs === undefined
+            ? undefined
+            : liveArgs.combined !== undefined
+              ? liveArgs.component.share(
+                    () =>
+                        diffOf(
+                            "its phases",
+                            rendered.apply(r => r.componentDiff ?? ""),
+                        ),
+                    liveArgs.combined.releases,
+                )
+              : diffOf(`the ${args.phase} phase`, shown.diff);
 
+    // Everything the phase depends on but its releases' own files and the live diff's
+    // finding: when it changes, an update runs the whole phase (see the script's kaptain_select).
+    const shared = sharedDigest({
+        scripts: pulumi.all([scripts.create, scripts.delete]),
+        dir: args.commandDirectory,
+        stdin: args.stdin ?? "",
+        environment: Object.fromEntries(
+            Object.entries(args.environment).filter(([k]) => !k.startsWith(RELEASE_VARIABLE_PREFIX)),
+        ),
+    });
     const cmd = new command.local.Command(
         `${name}-${args.phase}`,
         {
@@ -227,7 +273,8 @@ export function createPhaseCommand(
                 ...args.environment,
                 [SCRIPT_VARIABLES.create]: scripts.create,
                 [SCRIPT_VARIABLES.delete]: scripts.delete,
-                ...(live !== undefined ? { [LIVE_DIFF_VARIABLE]: args.liveDiff!.gate.valueFor(live) } : {}),
+                [SHARED_VARIABLE]: shared,
+                ...(live !== undefined ? { [LIVE_DIFF_VARIABLE]: liveDiffVariable(live) } : {}),
             },
             // The script itself decides what of its output leaves it (`logging`); the
             // provider streams what does.
@@ -268,4 +315,32 @@ export function createPhaseCommand(
         diffScript: shown.diff,
         ...(live !== undefined ? { liveChanges: live.changes } : {}),
     };
+}
+
+/** The Command's variables that carry a release's own files' digest (`KAPTAIN_RELEASE_fleet_3`). */
+export const RELEASE_VARIABLE_PREFIX = "KAPTAIN_RELEASE_";
+
+/** The Command's variable that carries the digest of everything else of the phase. */
+export const SHARED_VARIABLE = "KAPTAIN_SHARED";
+
+/**
+ * sha256 over a phase's inputs (its scripts, dir, kubeconfig, variables: secrets among
+ * them), a secret: compared with the previous run's by the script, never shown.
+ */
+function sharedDigest(inputs: Record<string, pulumi.Input<unknown>>): pulumi.Output<string> {
+    return pulumi.secret(
+        pulumi.output(inputs).apply(resolved => createHash("sha256").update(stableJson(resolved)).digest("hex")),
+    );
+}
+
+/** JSON with object keys sorted: the same inputs give the same digest. */
+function stableJson(value: unknown): string {
+    if (Array.isArray(value)) {
+        return `[${value.map(stableJson).join(",")}]`;
+    }
+    if (typeof value === "object" && value !== null) {
+        const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
+    }
+    return JSON.stringify(value ?? null);
 }

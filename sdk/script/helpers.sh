@@ -7,15 +7,6 @@
 # offers to hooks.sh: merge_config, embed_config, embed_subconfig, rclone_config and
 # split_multi_yml.
 
-# liveDiff: when the diff of one of the component's phases could not run during this preview
-# or update, no phase of it deploys. The diff's error is already in Pulumi's output.
-case ${KAPTAIN_LIVE_DIFF:-} in
-  failed*)
-    printf 'kaptain: error: not deploying: the live diff (liveDiff) of a phase of this component failed; its error is above\n' >&2
-    exit 1
-    ;;
-esac
-
 # A deploy does what the program says: a KAPTAIN_* variable left in the shell that runs
 # `pulumi up` (KAPTAIN_DRY_RUN=1: nothing uploaded; another KAPTAIN_KUBECONFIG: another
 # cluster) must not change it. The Command's environment carries the ones that count, always

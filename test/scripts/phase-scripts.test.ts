@@ -479,30 +479,6 @@ describe("install create", () => {
         expectCleanedUp();
     });
 
-    it("refuses to deploy, running nothing, when the component's live diff failed; deploys on any finding", () => {
-        const failed = {
-            ...commands.install,
-            environment: { ...commands.install.environment, KAPTAIN_LIVE_DIFF: "failed 2026-12-01T05:00:00Z" },
-        };
-        const refused = run(failed, "create");
-        expect(refused.status).toBe(1);
-        expect(refused.stderr).toContain(
-            "kaptain: error: not deploying: the live diff (liveDiff) of a phase of this component failed; its error is above",
-        );
-        expect(helmfileCalls()).toEqual([]);
-        expect(fs.existsSync(path.join(record, "hooks.log"))).toBe(false);
-        for (const value of ["none", "2026-12-01T05:00:00Z ~web(1 added)"]) {
-            const found = {
-                ...commands.install,
-                environment: { ...commands.install.environment, KAPTAIN_LIVE_DIFF: value },
-            };
-            const result = run(found, "create");
-            expect(result.status, result.stderr).toBe(0);
-        }
-        expect(helmfileCalls()).toHaveLength(2);
-        expectCleanedUp();
-    });
-
     it("ignores a KAPTAIN_KUBECONFIG in the shell when the program gives none: the ambient KUBECONFIG counts", () => {
         const elsewhere = path.join(root, "other-cluster.kubeconfig");
         const ambient = path.join(root, "ambient.kubeconfig");

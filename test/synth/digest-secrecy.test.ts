@@ -48,7 +48,8 @@ describe("kaptain synth writes no unkeyed digest of an input file", () => {
         const again = kaptain(["synth", "--project", project, "--stack", "dev"], project, env);
         expect(again.status).toBe(0);
         expect(again.stdout).toContain(
-            "~ command:local:Command geo-install: environment.KAPTAIN_INPUT_configs_redis (secret, not shown)\n",
+            "~ command:local:Command geo-install: environment.KAPTAIN_INPUT_configs_redis (secret, not shown), " +
+                "environment.KAPTAIN_SHARED (secret, not shown)\n",
         );
         expect(digestsFoundIn(written() + again.stdout, unkeyedDigests(options))).toEqual([]);
     });

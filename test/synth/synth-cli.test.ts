@@ -116,7 +116,8 @@ describe("kaptain synth on the example", () => {
         expect(again.status).toBe(0);
         for (const name of ["geo-config", "geo-install"]) {
             expect(again.stdout).toContain(
-                `~ command:local:Command ${name}: environment.KAPTAIN_INPUT_secret_yaml (secret, not shown)\n`,
+                `~ command:local:Command ${name}: environment.KAPTAIN_INPUT_secret_yaml (secret, not shown), ` +
+                    "environment.KAPTAIN_SHARED (secret, not shown)\n",
             );
         }
         expect(again.stdout).toContain(

@@ -89,12 +89,12 @@ describe("change detection", () => {
     });
 
     it.each([
-        ["commonConfig", ["environment.KAPTAIN_INPUT_configs_app"]],
-        ["namespaceConfig", ["environment.KAPTAIN_INPUT_namespaces_dev_configs_app"]],
-        ["newConfigFile", ["environment.KAPTAIN_INPUT_configs_tiles"]],
-        ["secret", ["environment.KAPTAIN_INPUT_secret_yaml"]],
-        ["hooks", ["environment.KAPTAIN_INPUT_namespaces_dev_hooks_sh"]],
-        ["helmfile", ["environment.KAPTAIN_INPUT_helmfile_yaml"]],
+        ["commonConfig", ["environment.KAPTAIN_INPUT_configs_app", "environment.KAPTAIN_SHARED"]],
+        ["namespaceConfig", ["environment.KAPTAIN_INPUT_namespaces_dev_configs_app", "environment.KAPTAIN_SHARED"]],
+        ["newConfigFile", ["environment.KAPTAIN_INPUT_configs_tiles", "environment.KAPTAIN_SHARED"]],
+        ["secret", ["environment.KAPTAIN_INPUT_secret_yaml", "environment.KAPTAIN_SHARED"]],
+        ["hooks", ["environment.KAPTAIN_INPUT_namespaces_dev_hooks_sh", "environment.KAPTAIN_SHARED"]],
+        ["helmfile", ["environment.KAPTAIN_INPUT_helmfile_yaml", "environment.KAPTAIN_SHARED"]],
     ])("an edit in %s changes exactly %j", (variant, expected) => {
         expect(changedInputs("base", variant)).toEqual(expected);
     });

@@ -31,7 +31,8 @@ const SCENARIO = {
     freshUp: "1. a fresh up deploys both namespaces' releases, the namespace Secret, ConfigMap and rclone-config",
     ambient: "4. nothing reached the ambient cluster",
     noop: "2. a second preview and up change nothing: every resource same, every helm revision unchanged",
-    edit: "3. one config file edited: updates only, naming the group, and only that release upgraded",
+    edit: "3. one release's values file edited: only the install phases update, naming that release, and only it is upgraded",
+    shared: "3b. a shared file, a hook, a chart and the helmfile template, each edited: every phase of the namespaces updates, its shared inputs named",
     secrets:
         "5. the state and the whole CLI output hold no secret.yaml value, rclone.conf content or kubeconfig credential",
     failure:
@@ -171,14 +172,48 @@ describe.skipIf(!hasCommandPlugin)("the Infrastructure through the engine", () =
         const before = revisions();
         edit("configs/fleet/7.yaml", "7", "seven");
         const preview = await stack.preview();
-        expectOnlyUpdates(preview, phaseNames());
-        for (const name of phaseNames()) {
-            expect(preview.diffs[name]).toEqual(["environment.KAPTAIN_INPUT_configs_fleet"]);
+        // fleet-7 alone reads it (helmfile build says so): only the phases that deploy fleet-7.
+        const installs = NAMESPACES.map(ns => `${ns === "shop" ? program.name : ns}-install`);
+        expectOnlyUpdates(preview, installs);
+        for (const name of installs) {
+            expect(preview.diffs[name]).toEqual(["environment.KAPTAIN_RELEASE_fleet_7"]);
         }
         await stack.up();
         const after = revisions();
         for (const ns of NAMESPACES) {
             expect(after[ns]).toEqual({ ...before[ns], "fleet-7": before[ns]["fleet-7"] + 1 });
+        }
+        expect(changed(await stack.preview())).toEqual({});
+    });
+
+    it(SCENARIO.shared, async () => {
+        const cases: Array<[string, string, string, string]> = [
+            ["a shared values file", "global.yaml", "", "# edited\n"],
+            ["a hook", "namespaces/shop/hooks.sh", "", "# edited\n"],
+            ["a chart", "charts/fleet/templates/configmap.yaml", "", "# edited\n"],
+            ["the helmfile template", "helmfile.yaml.gotmpl", "", "# edited\n"],
+        ];
+        for (const [what, file, , appended] of cases) {
+            const abs = path.join(world.repo, file);
+            const original = fs.readFileSync(abs, "utf8");
+            fs.writeFileSync(abs, original + appended);
+            try {
+                const preview = await stack.preview();
+                // The hook is shop's: depot reads its own folder's, or none.
+                const expected = file.startsWith("namespaces/shop/")
+                    ? phaseNames().filter(n => !n.startsWith("depot"))
+                    : phaseNames();
+                expect(changed(preview), what).toEqual(Object.fromEntries(expected.map(n => [n, "update"])));
+                for (const name of expected) {
+                    expect(preview.diffs[name], `${what}: ${name}`).toContain("environment.KAPTAIN_SHARED");
+                    expect(
+                        preview.diffs[name].some(k => k.startsWith("environment.KAPTAIN_RELEASE_")),
+                        what,
+                    ).toBe(false);
+                }
+            } finally {
+                fs.writeFileSync(abs, original);
+            }
         }
         expect(changed(await stack.preview())).toEqual({});
     });
