@@ -191,7 +191,7 @@ export function resolveInfrastructure(args: InfrastructureArgs, programDirectory
     const attribution =
         phases.length > 0 ? attributeReleaseInputs(layout!, hooks.text, args) : { reason: "no phase runs" };
     // When it cannot be known, every file is shared: an edit re-runs the phases in full, as
-    // before (`kaptain synth` says why in its report).
+    // before. (The preview shows it: no KAPTAIN_RELEASE_* entry.)
     const releaseInputs = "owners" in attribution ? attribution : undefined;
     let fingerprint: FingerprintGroup[] = [];
     try {
