@@ -171,7 +171,7 @@ async function main(): Promise<void> {
         line("plain helmfile diff, all 25 releases (one run)", `${preview.plainAll.toFixed(0)} ms`);
         line("pulumi preview, liveDiff off (one run)", `${preview.off.toFixed(0)} ms`);
         line(
-            "pulumi preview, liveDiff on: 3 phases diffed (one run)",
+            "pulumi preview, liveDiff on: one diff for 3 phases (one run)",
             `${preview.on.toFixed(0)} ms (${(preview.on / preview.plainAll).toFixed(2)} x)`,
         );
         console.log(`preview/helmfile-diff=${(preview.on / preview.plainAll).toFixed(2)}`);
