@@ -12,13 +12,22 @@
 # cluster) must not change it. The Command's environment carries the ones that count, always
 # (an empty KAPTAIN_KUBECONFIG when there is none); every other one is dropped before
 # anything runs. The diff action sets its KAPTAIN_DRY_RUN after this.
+# KAPTAIN_SHARED, KAPTAIN_RELEASE_* and KAPTAIN_LIVE_DIFF are the create script's record
+# (kaptain_record).
 for kaptain_variable in $(compgen -v KAPTAIN_); do
   case $kaptain_variable in
     KAPTAIN_INPUT_* | KAPTAIN_KUBECONFIG | KAPTAIN_SCRIPT_CREATE | KAPTAIN_SCRIPT_DELETE) ;;
+    KAPTAIN_SHARED | KAPTAIN_RELEASE_* | KAPTAIN_LIVE_DIFF) ;;
     *) unset "$kaptain_variable" ;;
   esac
 done
 unset kaptain_variable
+
+# The command provider hands each run the previous run's output (addPreviousOutputInEnv):
+# its stdout is the record of that run (the namespace guard's: its namespace). Neither it
+# nor the previous stderr is for hooks or helmfile.
+KAPTAIN_PREVIOUS_STDOUT=${PULUMI_COMMAND_STDOUT:-}
+unset PULUMI_COMMAND_STDOUT PULUMI_COMMAND_STDERR
 
 # kaptain's own lines go to file descriptor 3, the script's original stderr, so they
 # stay visible whatever kaptain_output does to the hooks' and helmfile's output.
@@ -85,6 +94,136 @@ kaptain_output() {
   esac
 }
 
+# kaptain_relay_start: everything that leaves the create script on stderr, kaptain's own
+# lines (descriptor 3) included and in their order, passes through a relay that keeps it
+# bounded. The command provider hands the previous run's stderr to the next run in an
+# environment variable, which Linux caps at 128 KiB: a larger one would fail the next update
+# before any script runs ("argument list too long"). The relay (kaptain_relay) reads a FIFO
+# that descriptors 2 and 3 now write to, and ignores HUP, INT and TERM: it ends when the last
+# process writing to it ends. So it loses nothing when the script is stopped, and when the
+# script is killed (SIGKILL) while helmfile still runs, it relays helmfile to its end.
+KAPTAIN_RELAY=""
+kaptain_relay_start() {
+  local fifo="$KAPTAIN_TMP/stderr"
+  if ! command -v awk >/dev/null 2>&1; then
+    kaptain_error "awk is required (it keeps the phase's output bounded) but 'awk' was not found on PATH"
+    KAPTAIN_MISSING=1
+    return 0
+  fi
+  mkfifo -- "$fifo"
+  (
+    trap '' HUP INT TERM
+    kaptain_relay
+  ) <"$fifo" >&2 &
+  KAPTAIN_RELAY=$!
+  exec 2>"$fifo" 3>&2
+}
+
+# kaptain_relay: standard input to standard output, line by line, at most about 100 KiB in
+# all: the first 64 KiB as they come; then a line saying that the rest is held back, and,
+# at the end, how much was left out and the last 32 KiB of lines, where a failure's cause
+# is. A line longer than 4 KiB is cut, saying how much of it was.
+kaptain_relay() {
+  # mawk (Debian's awk) reads a pipe in blocks unless told otherwise: the lines would come
+  # out late and in bursts.
+  if command -v mawk >/dev/null 2>&1; then
+    set -- mawk -W interactive
+  else
+    set -- awk
+  fi
+  # Lengths in bytes.
+  export LC_ALL=C
+  # shellcheck disable=SC2016 # the program is awk's: its $0 is awk's
+  exec "$@" -v live=65536 -v tail=32768 -v width=4096 -v prefix="kaptain: $KAPTAIN_ACTION: " '
+    BEGIN { first = 1 }
+    {
+      line = $0
+      if (length(line) > width) {
+        line = substr(line, 1, width) " [" (length($0) - width) " more bytes of this line left out]"
+      }
+      size = length(line) + 1
+    }
+    !held && shown + size <= live {
+      print line
+      fflush()
+      shown += size
+      next
+    }
+    !held {
+      held = 1
+      print prefix "output past " live / 1024 " KiB is held back: its last lines follow when the phase ends"
+      fflush()
+    }
+    {
+      kept[++last] = line
+      keptsize += size
+      while (keptsize > tail) {
+        keptsize -= length(kept[first]) + 1
+        leftout += length(kept[first]) + 1
+        leftlines++
+        delete kept[first++]
+      }
+    }
+    END {
+      if (leftout > 0) {
+        print prefix leftout " bytes (" leftlines " lines) of output left out here: a phase keeps its output" \
+          " under 100 KiB, which its next run receives in an environment variable"
+      }
+      for (i = first; i <= last; i++) print kept[i]
+    }'
+}
+
+# kaptain_relay_end: the script's last step: it closes its ends of the relay and waits until
+# the relay has printed everything, so that nothing of it comes after the script's exit.
+kaptain_relay_end() {
+  [ -n "$KAPTAIN_RELAY" ] || return 0
+  exec 1>/dev/null 2>/dev/null 3>/dev/null
+  # A signal interrupts `wait`: wait again until the relay is gone.
+  while kill -0 "$KAPTAIN_RELAY" 2>/dev/null; do
+    wait "$KAPTAIN_RELAY" || true
+  done
+}
+
+# kaptain_record_start: the create script's standard output carries its record
+# (kaptain_record) and nothing else. Descriptor 45 keeps it; the hooks' and helmfile's
+# stdout goes to stderr, where kaptain_output lets it through or drops it.
+KAPTAIN_RECORDING=""
+kaptain_record_start() {
+  exec 45>&1 1>&2
+  KAPTAIN_RECORDING=1
+}
+
+# kaptain_record: KAPTAIN_RECORD gets the record of what this run deploys from, which the
+# create script prints on success and the command provider hands to its next run, to
+# compare with: a first line `kaptain-manifest 1`, then
+# NAME=value for KAPTAIN_SHARED (a digest of the phase's inputs that all its releases
+# share), KAPTAIN_LIVE_DIFF (what liveDiff found) and each KAPTAIN_RELEASE_* (a digest of
+# the files only the releases it names read, then their names), those that are set, in that
+# order, the releases sorted by variable name (bash lists ${!prefix@} sorted).
+kaptain_record() {
+  local name
+  KAPTAIN_RECORD="kaptain-manifest 1"$'\n'
+  for name in KAPTAIN_SHARED KAPTAIN_LIVE_DIFF "${!KAPTAIN_RELEASE_@}"; do
+    if [ -n "${!name+set}" ]; then
+      KAPTAIN_RECORD+="$name=${!name}"$'\n'
+    fi
+  done
+}
+
+# kaptain_record_end: on success, the record goes to the script's stdout, unless it is too
+# large to come back in a variable (a repository of well over 500 releases in one phase).
+kaptain_record_end() {
+  local LC_ALL=C
+  [ -n "$KAPTAIN_RECORDING" ] || return 0
+  kaptain_record
+  if [ "${#KAPTAIN_RECORD}" -gt 98304 ]; then
+    kaptain_log "the record of this run's inputs is ${#KAPTAIN_RECORD} bytes, over the 96 KiB its next run" \
+      "can receive back: it is not kept"
+    return 0
+  fi
+  printf '%s' "$KAPTAIN_RECORD" >&45 || true
+}
+
 # Remembers where a command failed. In a sourced hooks file that is the file, the line
 # and the line's text (for a helper that failed, the call, not the helper's insides);
 # elsewhere, the phase script's line and command.
@@ -139,7 +278,9 @@ kaptain_cleanup() {
   rm -rf -- "$KAPTAIN_TMP"
   if [ "$status" -eq 0 ]; then
     kaptain_log "done"
+    kaptain_record_end
   fi
+  kaptain_relay_end
   exit "$status"
 }
 
@@ -177,6 +318,8 @@ kaptain_body() {
   KAPTAIN_IN_BODY=1
   trap kaptain_failed_at ERR
   trap - EXIT
+  # The script's stdout is for its record (kaptain_record_start): no step writes there.
+  exec 45>&-
   # The kubeconfig's unlinked file is reached through a process that holds it open: this
   # child, which outlives every step, rather than the parent, which a SIGKILL may end
   # while helmfile still runs (kaptain_kubeconfig).
@@ -469,8 +612,8 @@ kaptain_bounded() {
 }
 
 # The first word of the namespace guard's stdout, which its next run receives back from
-# the command provider (PULUMI_COMMAND_STDOUT): a variable of that name met anywhere else
-# (pulumi run by another Command) does not start so.
+# the command provider (PULUMI_COMMAND_STDOUT, kept in KAPTAIN_PREVIOUS_STDOUT): a variable
+# of that name met anywhere else (pulumi run by another Command) does not start so.
 KAPTAIN_GUARD_MARK="kaptain-namespace-guard:"
 
 # kaptain_namespace_guard HELM_LIST...: the check of an Infrastructure's namespace guard,
@@ -481,8 +624,8 @@ KAPTAIN_GUARD_MARK="kaptain-namespace-guard:"
 # to move them. Otherwise the guard prints the namespace for its next run.
 kaptain_namespace_guard() {
   local deployed=""
-  case "${PULUMI_COMMAND_STDOUT:-}" in
-    "$KAPTAIN_GUARD_MARK "*) deployed=${PULUMI_COMMAND_STDOUT#"$KAPTAIN_GUARD_MARK "} ;;
+  case "$KAPTAIN_PREVIOUS_STDOUT" in
+    "$KAPTAIN_GUARD_MARK "*) deployed=${KAPTAIN_PREVIOUS_STDOUT#"$KAPTAIN_GUARD_MARK "} ;;
   esac
   if [ -n "$deployed" ] && [ "$deployed" != "$KAPTAIN_NAMESPACE" ]; then
     kaptain_error "the phases deployed into namespace $deployed and would now deploy into $KAPTAIN_NAMESPACE," \

@@ -219,6 +219,9 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete" | "d
     ];
     const body = [
         `kaptain_init ${shJoin([action, spec.namespace, spec.namespaceFromWorking])}`,
+        // The create script's stderr stays small enough to come back to its next run, and its
+        // stdout is its record, which the next run compares with.
+        ...(operation === "create" ? ["kaptain_relay_start", "kaptain_record_start"] : []),
         `kaptain_output ${spec.logging}`,
         ...parentSteps.flatMap(step => ["", ...step.lines]),
         "",

@@ -392,3 +392,68 @@ describe("kaptain_group_members", () => {
         expect(members).toBe(`${pid} (s) (p)`);
     });
 });
+
+describe("the record and what an update runs", () => {
+    const digest = (c: string) => c.repeat(64);
+    const inputs = {
+        KAPTAIN_SHARED: digest("a"),
+        KAPTAIN_RELEASE_web: `${digest("b")} web`,
+        KAPTAIN_RELEASE_fleet_3: `${digest("c")} fleet-3 fleet.3`,
+    };
+    const recorded = [
+        "kaptain-manifest 1",
+        `KAPTAIN_SHARED=${digest("a")}`,
+        `KAPTAIN_RELEASE_fleet_3=${digest("c")} fleet-3 fleet.3`,
+        `KAPTAIN_RELEASE_web=${digest("b")} web`,
+        "",
+    ].join("\n");
+
+    it("kaptain_record: a first line, then the shared digest, the live diff and the releases, sorted", () => {
+        const dir = tempDir();
+        const r = bash(dir, 'kaptain_record; printf "%s" "$KAPTAIN_RECORD"', {
+            ...inputs,
+            KAPTAIN_INPUT_configs_web: digest("e"),
+        });
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toBe(recorded);
+        const live = bash(dir, 'kaptain_record; printf "%s" "$KAPTAIN_RECORD"', {
+            ...inputs,
+            KAPTAIN_LIVE_DIFF: "none",
+        });
+        expect(live.stdout).toBe(
+            recorded.replace("\nKAPTAIN_RELEASE_fleet_3", "\nKAPTAIN_LIVE_DIFF=none\nKAPTAIN_RELEASE_fleet_3"),
+        );
+    });
+});
+
+describe("kaptain_relay", () => {
+    it("lets 64 KiB through, then keeps the last 32 KiB of lines, saying how much it left out", () => {
+        const dir = tempDir();
+        // 3,000 lines of 101 bytes.
+        const lines = Array.from(
+            { length: 3000 },
+            (_, i) => `line ${String(i + 1).padStart(5, "0")} ${"0".repeat(89)}`,
+        );
+        fs.writeFileSync(path.join(dir, "in"), `${lines.join("\n")}\n`);
+        const r = bash(dir, "kaptain_relay <in");
+        expect(r.status, r.stderr).toBe(0);
+        // 648 lines make the first 64 KiB, 324 the last 32 KiB.
+        expect(r.stdout).toBe(
+            [
+                ...lines.slice(0, 648),
+                "kaptain: test: output past 64 KiB is held back: its last lines follow when the phase ends",
+                "kaptain: test: 204828 bytes (2028 lines) of output left out here: a phase keeps its output under " +
+                    "100 KiB, which its next run receives in an environment variable",
+                ...lines.slice(3000 - 324),
+                "",
+            ].join("\n"),
+        );
+    });
+
+    it("cuts a line longer than 4 KiB, and lets short output through whole", () => {
+        const dir = tempDir();
+        fs.writeFileSync(path.join(dir, "in"), `first\n${"y".repeat(10_000)}\nlast\n`);
+        const r = bash(dir, "kaptain_relay <in");
+        expect(r.stdout).toBe(`first\n${"y".repeat(4096)} [5904 more bytes of this line left out]\nlast\n`);
+    });
+});

@@ -927,8 +927,10 @@ describe("logging: what leaves the script", () => {
     ] as const)("%s: hook stdout shown %s, hook stderr shown %s, step lines always", (mode, stdout, stderr) => {
         const result = run(logged[mode], "create", { env: noisy });
         expect(result.status).toBe(0);
-        expect(`${result.stdout}${result.stderr}`.includes("HOOK-STDOUT")).toBe(stdout);
-        expect(`${result.stdout}${result.stderr}`.includes("HOOK-STDERR")).toBe(stderr);
+        // What is let through goes to stderr: the create script's stdout is its record.
+        expect(result.stderr.includes("HOOK-STDOUT")).toBe(stdout);
+        expect(result.stderr.includes("HOOK-STDERR")).toBe(stderr);
+        expect(result.stdout).toBe("kaptain-manifest 1\n");
         expect(stepLines(result)).toContain("kaptain: install: helmfile apply");
     });
 
@@ -1170,5 +1172,181 @@ describe("strategy: which releases a phase upgrades", () => {
     it("the delete script needs no helm-diff: destroy diffs nothing", () => {
         expect(run(commands.install, "delete", { env: { HELM_STUB_NO_DIFF: "1" } }).status).toBe(0);
         expect(argv()).toEqual(["--selector", "action=install", "destroy"]);
+    });
+});
+
+/** A digest of 64 times `c`. */
+const digest = (c: string) => c.repeat(64);
+
+/** A phase as a program with inputs per release registers it: `inputs` join its environment. */
+function withInputs(cmd: CapturedCommand, inputs: Record<string, string | undefined>): CapturedCommand {
+    const environment = { ...cmd.environment, ...inputs };
+    for (const [key, value] of Object.entries(inputs)) {
+        if (value === undefined) {
+            delete environment[key];
+        }
+    }
+    return { ...cmd, environment: environment as Record<string, string> };
+}
+
+/** What the command provider hands an update: the previous run's outputs, trailing newline trimmed. */
+function previousOutput(previous: { stdout: string; stderr: string }): Record<string, string> {
+    return {
+        PULUMI_COMMAND_STDOUT: previous.stdout.replace(/\n$/, ""),
+        PULUMI_COMMAND_STDERR: previous.stderr.replace(/\n$/, ""),
+    };
+}
+
+/** The install phase's inputs at its last successful run: shared ones, and two groups of releases. */
+const deployed = {
+    KAPTAIN_SHARED: digest("a"),
+    KAPTAIN_LIVE_DIFF: "none",
+    KAPTAIN_RELEASE_web: `${digest("b")} web`,
+    // Two releases whose names sanitise to one variable name.
+    KAPTAIN_RELEASE_fleet_3: `${digest("c")} fleet-3 fleet.3`,
+};
+
+describe("the record: the create script's stdout", () => {
+    it("is the record of its inputs, and nothing else, whatever the hooks and helmfile print", () => {
+        const result = run(withInputs(logged.all, deployed), "create", {
+            env: { FIXTURE_EVAL: "echo HOOK-STDOUT; echo HOOK-STDERR >&2", FIXTURE_EVAL_HOOK: "make-config" },
+        });
+        expect(result.status, result.stderr).toBe(0);
+        expect(result.stdout).toBe(
+            [
+                "kaptain-manifest 1",
+                `KAPTAIN_SHARED=${digest("a")}`,
+                "KAPTAIN_LIVE_DIFF=none",
+                `KAPTAIN_RELEASE_fleet_3=${digest("c")} fleet-3 fleet.3`,
+                `KAPTAIN_RELEASE_web=${digest("b")} web`,
+                "",
+            ].join("\n"),
+        );
+        // logging: all lets the hooks' stdout through, on stderr.
+        expect(result.stderr).toContain("HOOK-STDOUT");
+        expect(result.stderr).toContain("HOOK-STDERR");
+        expect(result.stderr).toContain("kaptain: embedding app config ...");
+    });
+
+    it("is empty when the phase fails: the next update compares with the last successful run", () => {
+        const result = run(withInputs(commands.install, deployed), "create", { env: { HELMFILE_EXIT: "3" } });
+        expect(result.status).toBe(3);
+        expect(result.stdout).toBe("");
+    });
+});
+
+describe("the create script's stderr stays small enough to come back to its next run", () => {
+    /** 3,000 numbered lines of 100 bytes on the make-config hook's stderr: 303,000 bytes. */
+    const flood = {
+        FIXTURE_EVAL: `awk 'BEGIN { for (i = 1; i <= 3000; i++) printf "hook line %05d %084d\\n", i, 0 }' >&2`,
+        FIXTURE_EVAL_HOOK: "make-config",
+    };
+
+    it("lets 64 KiB through, says how much it left out, keeps the last lines, and the next run starts", () => {
+        const first = run(withInputs(commands.install, deployed), "create", { env: flood });
+        expect(first.status, first.stderr).toBe(0);
+        expect(Buffer.byteLength(first.stderr)).toBeLessThanOrEqual(100 * 1024);
+        const lines = first.stderr.split("\n");
+        expect(lines).toContain(`hook line 00001 ${"0".repeat(84)}`);
+        expect(lines).toContain(
+            "kaptain: install: output past 64 KiB is held back: its last lines follow when the phase ends",
+        );
+        const leftOut = lines.findIndex(l =>
+            /^kaptain: install: \d+ bytes \(\d+ lines\) of output left out here/.test(l),
+        );
+        expect(leftOut).toBeGreaterThan(0);
+        // After it, in their order: the end of the hook's output, then kaptain's steps.
+        expect(lines.slice(leftOut + 1).filter(l => !l.startsWith("hook line "))).toEqual([
+            "kaptain: install: copy rclone.conf into provision-configs/.kaptain",
+            "kaptain: install: helmfile apply",
+            "kaptain: install: post-install hook",
+            "kaptain: install: done",
+            "",
+        ]);
+        expect(lines[leftOut + 1]).toMatch(/^hook line \d{5} 0{84}$/);
+        expect(lines).toContain(`hook line 03000 ${"0".repeat(84)}`);
+        // As the command provider runs the next update: this stderr and the record in its environment.
+        const next = run(withInputs(commands.install, deployed), "create", { env: previousOutput(first) });
+        expect(next.status, next.stderr).toBe(0);
+        // Which the kernel refuses for what the hook wrote: one variable is capped at 128 KiB.
+        expect(() => run(commands.install, "create", { env: { PULUMI_COMMAND_STDERR: "x".repeat(300_000) } })).toThrow(
+            /E2BIG/,
+        );
+    });
+
+    it("still names the failing step, after the end of the output", () => {
+        const result = run(commands.install, "create", { env: { ...flood, HELMFILE_EXIT: "3" } });
+        expect(result.status).toBe(3);
+        expect(Buffer.byteLength(result.stderr)).toBeLessThanOrEqual(100 * 1024);
+        expect(result.stderr).toMatch(/ of output left out here/);
+        expect(result.stderr).toContain(
+            "kaptain: install: error: failed during step 'helmfile apply' (exit status 3)\n",
+        );
+        expect(result.stdout).toBe("");
+        expectCleanedUp();
+    });
+
+    it("streams line by line while the phase runs", async () => {
+        const go = path.join(record, "go");
+        const started = spawnCaptured(commands.install, "create", {
+            programDirectory,
+            env: {
+                HELMFILE_RECORD: record,
+                FIXTURE_RECORD: record,
+                XDG_RUNTIME_DIR: runtimeDir,
+                FIXTURE_EVAL: `echo HOOK-SAYS-HELLO >&2; while [ ! -e "$FIXTURE_RECORD/go" ]; do sleep 0.05; done`,
+            },
+        });
+        try {
+            await until("the hook's line to come through", () => started.stderr().includes("HOOK-SAYS-HELLO\n"));
+        } finally {
+            fs.writeFileSync(go, "");
+        }
+        const result = await started.result;
+        expect(result.status, result.stderr).toBe(0);
+        // Everything came through before the script ended.
+        expect(result.stderr.endsWith("kaptain: install: done\n")).toBe(true);
+    });
+
+    it("relays the steps to their end when the script is killed (SIGKILL) while they run", async () => {
+        const release = path.join(record, "release");
+        const a = spawnCaptured(commands.install, "create", {
+            programDirectory,
+            env: {
+                HELMFILE_RECORD: record,
+                FIXTURE_RECORD: record,
+                XDG_RUNTIME_DIR: runtimeDir,
+                HELMFILE_WAIT_FOR: release,
+            },
+        });
+        try {
+            await until("helmfile to start", () => startedHelmfile());
+            a.child.kill("SIGKILL");
+        } finally {
+            await settle(release, a);
+        }
+        const result = await a.result;
+        expect(result.signal).toBe("SIGKILL");
+        // The steps went on without the script, and what they printed still came through.
+        expect(stepLines(result)).toContain("kaptain: install: post-install hook");
+        // What the killed script would have removed.
+        fs.rmSync(path.join(repo, ".kaptain-lock"), { force: true });
+        fs.rmSync(path.join(nsDir, "provision-configs", ".kaptain"), { recursive: true, force: true });
+    });
+
+    it("hands neither of the previous run's outputs to hooks or helmfile", () => {
+        const env = {
+            PULUMI_COMMAND_STDOUT: "kaptain-manifest 1",
+            PULUMI_COMMAND_STDERR: "kaptain: install: done",
+            FIXTURE_EVAL: 'env >>"$FIXTURE_RECORD/hook-env"',
+        };
+        expect(run(commands.install, "create", { env }).status).toBe(0);
+        expect(run(commands.install, "delete", { env: { ...env, FIXTURE_EVAL_HOOK: "pre-uninstall" } }).status).toBe(0);
+        const seen = fs.readFileSync(path.join(record, "hook-env"), "utf8");
+        expect(seen).toContain("KAPTAIN_NAMESPACE=dev");
+        expect(seen).not.toContain("PULUMI_COMMAND_");
+        for (const call of helmfileCalls()) {
+            expect(Object.keys(helmfileEnv(call)).filter(k => k.startsWith("PULUMI_COMMAND_"))).toEqual([]);
+        }
     });
 });
