@@ -1,4 +1,5 @@
 import { PhaseName } from "../phases";
+import { shJoin, shQuote } from "./quote";
 
 /**
  * How a phase deploys its releases: `apply` upgrades only the releases whose rendered
@@ -31,15 +32,18 @@ export interface HelmfileInvocation {
     readonly syncArgs: readonly string[];
 }
 
-function globalArgs(h: HelmfileInvocation): string[] {
+/** The binary and the flags that come before the selectors. */
+function leadingArgs(h: HelmfileInvocation): string[] {
     return [
         h.binary,
         ...(h.environment !== undefined ? ["--environment", h.environment] : []),
         ...(h.file !== undefined ? ["--file", h.file] : []),
         ...(h.kubeContext !== undefined ? ["--kube-context", h.kubeContext] : []),
-        ...h.selectors.flatMap(s => ["--selector", s]),
-        ...h.extraArgs,
     ];
+}
+
+function globalArgs(h: HelmfileInvocation): string[] {
+    return [...leadingArgs(h), ...h.selectors.flatMap(s => ["--selector", s]), ...h.extraArgs];
 }
 
 /**
@@ -59,6 +63,24 @@ export function deployArgv(phase: PhaseName, h: HelmfileInvocation, options: Dep
         ...(options.hideNotes ? ["--hide-notes"] : []),
         ...h.syncArgs,
     ];
+}
+
+/**
+ * The words of the create script's helmfile command that stand for its `--selector`
+ * arguments: the array that `kaptain_select_releases` (helpers.sh) fills with the phase's
+ * selectors, or, on an update where only some releases' own inputs changed, with the
+ * phase's selectors narrowed to each of them (`--selector action=install,name=fleet-3`).
+ */
+export const SELECTORS_ARRAY = '"${KAPTAIN_SELECTORS[@]}"';
+
+/**
+ * {@link deployArgv} as the create script's command line, its selectors taken from
+ * {@link SELECTORS_ARRAY} (`h.selectors` go to `kaptain_select_releases`).
+ */
+export function deployCommand(phase: PhaseName, h: HelmfileInvocation, options: DeployOptions = {}): string {
+    const argv = deployArgv(phase, { ...h, selectors: [] }, options);
+    const at = leadingArgs(h).length;
+    return [shJoin(argv.slice(0, at)), SELECTORS_ARRAY, ...argv.slice(at).map(shQuote)].join(" ");
 }
 
 export interface DeployOptions {

@@ -13,7 +13,7 @@
 # (an empty KAPTAIN_KUBECONFIG when there is none); every other one is dropped before
 # anything runs. The diff action sets its KAPTAIN_DRY_RUN after this.
 # KAPTAIN_SHARED, KAPTAIN_RELEASE_* and KAPTAIN_LIVE_DIFF are the create script's record
-# (kaptain_record).
+# (kaptain_record): one the shell brought along can only make an update run more releases.
 for kaptain_variable in $(compgen -v KAPTAIN_); do
   case $kaptain_variable in
     KAPTAIN_INPUT_* | KAPTAIN_KUBECONFIG | KAPTAIN_SCRIPT_CREATE | KAPTAIN_SCRIPT_DELETE) ;;
@@ -24,8 +24,8 @@ done
 unset kaptain_variable
 
 # The command provider hands each run the previous run's output (addPreviousOutputInEnv):
-# its stdout is the record of that run (the namespace guard's: its namespace). Neither it
-# nor the previous stderr is for hooks or helmfile.
+# its stdout is the record kaptain_changed_releases and the namespace guard read. Neither
+# it nor the previous stderr is for hooks or helmfile.
 KAPTAIN_PREVIOUS_STDOUT=${PULUMI_COMMAND_STDOUT:-}
 unset PULUMI_COMMAND_STDOUT PULUMI_COMMAND_STDERR
 
@@ -194,8 +194,8 @@ kaptain_record_start() {
 }
 
 # kaptain_record: KAPTAIN_RECORD gets the record of what this run deploys from, which the
-# create script prints on success and the command provider hands to its next run, to
-# compare with: a first line `kaptain-manifest 1`, then
+# create script prints on success and the command provider hands to its next run
+# (kaptain_changed_releases reads it there): a first line `kaptain-manifest 1`, then
 # NAME=value for KAPTAIN_SHARED (a digest of the phase's inputs that all its releases
 # share), KAPTAIN_LIVE_DIFF (what liveDiff found) and each KAPTAIN_RELEASE_* (a digest of
 # the files only the releases it names read, then their names), those that are set, in that
@@ -211,17 +211,145 @@ kaptain_record() {
 }
 
 # kaptain_record_end: on success, the record goes to the script's stdout, unless it is too
-# large to come back in a variable (a repository of well over 500 releases in one phase).
+# large to come back in a variable (a repository of well over 500 releases in one phase):
+# then no record, and the next update runs the whole phase.
 kaptain_record_end() {
   local LC_ALL=C
   [ -n "$KAPTAIN_RECORDING" ] || return 0
   kaptain_record
   if [ "${#KAPTAIN_RECORD}" -gt 98304 ]; then
     kaptain_log "the record of this run's inputs is ${#KAPTAIN_RECORD} bytes, over the 96 KiB its next run" \
-      "can receive back: it is not kept"
+      "can receive back: it is not kept, and the next update runs the whole phase"
     return 0
   fi
   printf '%s' "$KAPTAIN_RECORD" >&45 || true
+}
+
+# kaptain_changed_releases PREVIOUS_RECORD: whether an update may deploy only some of the
+# phase's releases. PREVIOUS_RECORD is the record (kaptain_record) of the last successful
+# run. Status 0 when only the inputs of some releases changed since then: KAPTAIN_CHANGED
+# names them (space-separated). Status 1 when the whole phase must run: KAPTAIN_WHOLE_PHASE
+# says why. When in doubt, the whole phase: a release that could render differently is
+# never left out.
+kaptain_changed_releases() {
+  local previous=$1 line name was value names release number=0
+  KAPTAIN_CHANGED=""
+  KAPTAIN_WHOLE_PHASE=""
+  if [ -z "${KAPTAIN_SHARED:-}" ]; then
+    KAPTAIN_WHOLE_PHASE="no KAPTAIN_SHARED (the program sends no inputs per release)"
+    return 1
+  fi
+  case $previous in
+    "kaptain-manifest 1" | "kaptain-manifest 1"$'\n'*) ;;
+    *)
+      KAPTAIN_WHOLE_PHASE="no record of a previous run to compare with (a create, or a state from before pulumi-kaptain kept one)"
+      return 1
+      ;;
+  esac
+  # Each previous value goes into a variable kaptain_was_<NAME> (bash 3 has no associative
+  # arrays). A release the record names must still have inputs of its own: one removed from
+  # the helmfile, or now reading only shared files, has not.
+  unset "${!kaptain_was_@}"
+  while IFS= read -r line; do
+    number=$((number + 1))
+    [ -n "$line" ] || continue
+    name=${line%%=*}
+    case $name in
+      "$line" | *[!A-Za-z0-9_]*) name="" ;;
+      KAPTAIN_SHARED | KAPTAIN_LIVE_DIFF | KAPTAIN_RELEASE_?*) ;;
+      *) name="" ;;
+    esac
+    if [ -z "$name" ]; then
+      KAPTAIN_WHOLE_PHASE="line $number of the previous run's record is not one this script reads"
+      return 1
+    fi
+    value=${line#*=}
+    printf -v "kaptain_was_$name" '%s' "$value"
+    case $name in
+      KAPTAIN_RELEASE_*)
+        if [ -z "${!name+set}" ]; then
+          KAPTAIN_WHOLE_PHASE="$name (${value#* }) is gone: those releases have no inputs of their own any more"
+          return 1
+        fi
+        ;;
+    esac
+  done <<<"${previous#"kaptain-manifest 1"}"
+  was=kaptain_was_KAPTAIN_SHARED
+  if [ "${!was-}" != "$KAPTAIN_SHARED" ]; then
+    KAPTAIN_WHOLE_PHASE="an input that all its releases share changed (KAPTAIN_SHARED)"
+    return 1
+  fi
+  # liveDiff: drift, found in the cluster, is put back by the whole phase.
+  was=kaptain_was_KAPTAIN_LIVE_DIFF
+  if [ -n "${KAPTAIN_LIVE_DIFF+set}" ]; then
+    if [ "$KAPTAIN_LIVE_DIFF" != none ] && [ "${!was-none}" != "$KAPTAIN_LIVE_DIFF" ]; then
+      KAPTAIN_WHOLE_PHASE="the live diff found changes in the cluster (KAPTAIN_LIVE_DIFF: $KAPTAIN_LIVE_DIFF)"
+      return 1
+    fi
+  elif [ -n "${!was+set}" ]; then
+    KAPTAIN_WHOLE_PHASE="KAPTAIN_LIVE_DIFF is gone (liveDiff turned off?)"
+    return 1
+  fi
+  for name in "${!KAPTAIN_RELEASE_@}"; do
+    was=kaptain_was_$name
+    value=${!name}
+    if [ -n "${!was+set}" ] && [ "${!was}" = "$value" ]; then
+      continue
+    fi
+    # New, or changed: "<digest> <release> [<release>...]". Each name goes into a
+    # --selector, where helmfile would read a `,` or `=` as part of the selector.
+    names=${value#* }
+    case $value in
+      *" "*) ;;
+      *) names="" ;;
+    esac
+    case $names in
+      "" | *[!A-Za-z0-9._\ -]*)
+        KAPTAIN_WHOLE_PHASE="$name names a release that is not a plain label value (letters, digits, '.', '_', '-'): '$names'"
+        return 1
+        ;;
+    esac
+    for release in $names; do
+      case " $KAPTAIN_CHANGED " in
+        *" $release "*) ;;
+        *) KAPTAIN_CHANGED="${KAPTAIN_CHANGED:+$KAPTAIN_CHANGED }$release" ;;
+      esac
+    done
+  done
+  if [ -z "$KAPTAIN_CHANGED" ]; then
+    KAPTAIN_WHOLE_PHASE="none of the inputs in its record changed since the last run (another input did)"
+    return 1
+  fi
+}
+
+# kaptain_select_releases SELECTOR...: the --selector arguments helmfile deploys with, in the
+# array KAPTAIN_SELECTORS: the phase's SELECTORs, the whole phase; or, on an update where only
+# some releases' own inputs changed, each SELECTOR narrowed to each of those releases
+# (`--selector SELECTOR,name=fleet-3`). The hooks run in both cases.
+kaptain_select_releases() {
+  local selector release
+  KAPTAIN_STEP="choose the releases"
+  kaptain_body_note
+  KAPTAIN_SELECTORS=()
+  if kaptain_changed_releases "$KAPTAIN_PREVIOUS_STDOUT"; then
+    for release in $KAPTAIN_CHANGED; do
+      if [ "$#" -eq 0 ]; then
+        KAPTAIN_SELECTORS+=(--selector "name=$release")
+      fi
+      for selector in "$@"; do
+        KAPTAIN_SELECTORS+=(--selector "$selector,name=$release")
+      done
+    done
+    kaptain_log "releases whose inputs changed: ${KAPTAIN_CHANGED// /, } (helmfile runs for them only)"
+    return 0
+  fi
+  for selector in "$@"; do
+    KAPTAIN_SELECTORS+=(--selector "$selector")
+  done
+  # Without KAPTAIN_SHARED (an older program, or no inputs per release), as before: nothing said.
+  if [ -n "${KAPTAIN_SHARED:-}" ]; then
+    kaptain_log "helmfile runs for the whole phase: $KAPTAIN_WHOLE_PHASE"
+  fi
 }
 
 # Remembers where a command failed. In a sourced hooks file that is the file, the line

@@ -1,7 +1,7 @@
 import { DEFAULT_HELMFILES } from "../layout";
 import { PHASES, PhaseName } from "../phases";
 import { helpersSource } from "./helpers";
-import { deployArgv, destroyArgv, diffArgv, HelmfileInvocation, releasesArgv } from "./helmfile";
+import { deployArgv, deployCommand, destroyArgv, diffArgv, HelmfileInvocation, releasesArgv } from "./helmfile";
 import { CONTROL_CHARACTERS, shJoin, shQuote } from "./quote";
 
 /**
@@ -186,14 +186,18 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete" | "d
                         plan: "copy rclone.conf into provision-configs/.kaptain, if there is one",
                         lines: ["kaptain_copy_rclone_conf"],
                     },
-                    helmfileStep(`helmfile ${spec.helmfile.strategy}`, helmfileLine),
+                    selectStep(spec.helmfile.selectors),
+                    helmfileStep(
+                        `helmfile ${spec.helmfile.strategy}`,
+                        deployCommand(spec.phase, spec.helmfile, { hideNotes: hidesNotes }),
+                    ),
                     hookStep(spec, `post-${action}`, true),
                 ]
               : [
                     // delete runs from state, maybe long after the repository changed: a hooks
                     // file removed since then must not block the uninstall.
                     hookStep(spec, `pre-${action}`, false),
-                    helmfileStep("helmfile destroy", helmfileLine),
+                    helmfileStep("helmfile destroy", shJoin(helmfileLine)),
                     hookStep(spec, `post-${action}`, false),
                 ]
         ).filter((step): step is Step => step !== undefined),
@@ -220,7 +224,7 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete" | "d
     const body = [
         `kaptain_init ${shJoin([action, spec.namespace, spec.namespaceFromWorking])}`,
         // The create script's stderr stays small enough to come back to its next run, and its
-        // stdout is its record, which the next run compares with.
+        // stdout is its record, which the next run compares with (kaptain_select_releases).
         ...(operation === "create" ? ["kaptain_relay_start", "kaptain_record_start"] : []),
         `kaptain_output ${spec.logging}`,
         ...parentSteps.flatMap(step => ["", ...step.lines]),
@@ -246,23 +250,35 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete" | "d
  */
 const THREE_WAY_MERGE = 'export HELM_DIFF_THREE_WAY_MERGE="${HELM_DIFF_THREE_WAY_MERGE:-true}"';
 
-function helmfileStep(name: string, argv: readonly string[]): Step {
+/**
+ * helmfile's status is checked explicitly: a hook may have turned errexit off, and a
+ * failed sync must never let the post hook run or the phase pass.
+ */
+function helmfileStep(name: string, command: string): Step {
     return {
-        plan: shJoin(argv),
+        plan: command,
         lines: [
             `kaptain_step ${shQuote(name)}`,
             ...(name === "helmfile apply" ? [THREE_WAY_MERGE] : []),
-            helmfileCall(argv),
+            `${command} || exit`,
         ],
     };
 }
 
 /**
- * helmfile's status is checked explicitly: a hook may have turned errexit off, and a
- * failed sync must never let the post hook run or the phase pass.
+ * On an update, helmfile deploys only the releases whose own inputs changed since the last
+ * successful run, when nothing else did (`kaptain_select_releases` in helpers.sh compares
+ * the record that run printed with this run's environment); otherwise the whole phase.
  */
-function helmfileCall(argv: readonly string[]): string {
-    return `${shJoin(argv)} || exit`;
+function selectStep(selectors: readonly string[]): Step {
+    const narrowed = selectors.map(s => `--selector ${shQuote(`${s},name=<release>`)}`).join(" ");
+    const whole = selectors.map(s => `--selector ${shQuote(s)}`).join(" ");
+    return {
+        plan:
+            "choose what helmfile deploys: on an update where only some releases' own inputs changed, " +
+            `those (${narrowed}); else the whole phase (${whole})`,
+        lines: [shJoin(["kaptain_select_releases", ...selectors])],
+    };
 }
 
 /**

@@ -4,7 +4,8 @@ import { DEFAULT_HELMFILES } from "../layout";
 import { formatReleaseChanges } from "../live-diff";
 import { NAMESPACE_GUARD } from "../namespace-guard";
 import { commandScripts } from "../script/phase-script";
-import { shSplit } from "../script/quote";
+import { SELECTORS_ARRAY } from "../script/helmfile";
+import { shQuote, shSplit } from "../script/quote";
 import { changedSecrets } from "./secret-digest";
 import { Plan, PlannedPhase, PlanResource, SynthResult } from "./synth";
 
@@ -256,7 +257,16 @@ export function helmfileLine(script: string | undefined): string {
     const lines = (script ?? "").split("\n");
     const step = lines.findIndex(l => /^kaptain_step 'helmfile (sync|apply|destroy)'$/.test(l));
     const command = step >= 0 ? lines.slice(step + 1).find(l => !l.startsWith("export ")) : undefined;
-    return command !== undefined ? command.replace(/ \|\| exit$/, "") : "(unknown)";
+    if (command === undefined) {
+        return "(unknown)";
+    }
+    // A create script's selectors are chosen as it runs (kaptain_select_releases): shown are
+    // the phase's, which it deploys unless an update narrows them to some releases.
+    const select = lines.find(l => l.startsWith("kaptain_select_releases "));
+    const selectors = select !== undefined ? shSplit(select).slice(1) : [];
+    return command
+        .replace(/ \|\| exit$/, "")
+        .replace(SELECTORS_ARRAY, selectors.map(s => `--selector ${shQuote(s)}`).join(" "));
 }
 
 /** Resources added, removed, and inputs changed since the previous synth of the stack. */

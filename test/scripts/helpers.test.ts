@@ -424,6 +424,105 @@ describe("the record and what an update runs", () => {
             recorded.replace("\nKAPTAIN_RELEASE_fleet_3", "\nKAPTAIN_LIVE_DIFF=none\nKAPTAIN_RELEASE_fleet_3"),
         );
     });
+
+    /** What kaptain_changed_releases decides for the environment `now`, given the previous record. */
+    function decide(previous: string, now: Record<string, string>): string {
+        const r = bash(
+            tempDir(),
+            'if kaptain_changed_releases "$PREVIOUS"; then echo "run: $KAPTAIN_CHANGED"; else echo "whole: $KAPTAIN_WHOLE_PHASE"; fi',
+            { PREVIOUS: previous, ...now },
+        );
+        expect(r.stderr).toBe("");
+        return r.stdout.trimEnd();
+    }
+
+    it.each([
+        [
+            "the record as the provider keeps it (no last newline)",
+            recorded.trimEnd(),
+            { KAPTAIN_RELEASE_web: `${digest("d")} web` },
+            "run: web",
+        ],
+        ["the record with its last newline", recorded, { KAPTAIN_RELEASE_web: `${digest("d")} web` }, "run: web"],
+        [
+            "a release added to a variable (the names count)",
+            recorded,
+            { KAPTAIN_RELEASE_web: `${digest("b")} web web-2` },
+            "run: web web-2",
+        ],
+        [
+            "only the header",
+            "kaptain-manifest 1",
+            {},
+            "whole: an input that all its releases share changed (KAPTAIN_SHARED)",
+        ],
+        [
+            "another version of the record",
+            recorded.replace("manifest 1", "manifest 2"),
+            {},
+            "whole: no record of a previous run to compare with (a create, or a state from before pulumi-kaptain kept one)",
+        ],
+        [
+            "a line that is not NAME=value",
+            `${recorded}garbage\n`,
+            {},
+            "whole: line 5 of the previous run's record is not one this script reads",
+        ],
+        [
+            "a variable that is not the record's",
+            `${recorded}PATH=/tmp\n`,
+            {},
+            "whole: line 5 of the previous run's record is not one this script reads",
+        ],
+        [
+            "a name no variable can have",
+            `${recorded}KAPTAIN_RELEASE_a-b=${digest("f")} a-b\n`,
+            {},
+            "whole: line 5 of the previous run's record is not one this script reads",
+        ],
+        [
+            "a variable that names no release",
+            recorded,
+            { KAPTAIN_RELEASE_api: digest("f") },
+            "whole: KAPTAIN_RELEASE_api names a release that is not a plain label value (letters, digits, '.', '_', '-'): ''",
+        ],
+        [
+            "a release name that is a glob",
+            recorded,
+            { KAPTAIN_RELEASE_api: `${digest("f")} *` },
+            "whole: KAPTAIN_RELEASE_api names a release that is not a plain label value (letters, digits, '.', '_', '-'): '*'",
+        ],
+        [
+            "the live diff's finding gone",
+            recorded.replace("\nKAPTAIN_RELEASE_fleet", "\nKAPTAIN_LIVE_DIFF=none\nKAPTAIN_RELEASE_fleet"),
+            { KAPTAIN_RELEASE_web: `${digest("d")} web` },
+            "whole: KAPTAIN_LIVE_DIFF is gone (liveDiff turned off?)",
+        ],
+    ])("%s", (_, previous, change, decision) => {
+        expect(decide(previous, { ...inputs, ...change })).toBe(decision);
+    });
+
+    it("kaptain_select_releases narrows each of the phase's selectors to each release, or keeps them", () => {
+        const dir = tempDir();
+        const body = 'kaptain_select_releases action=install tier=web; printf "%s\\n" "${KAPTAIN_SELECTORS[@]}"';
+        const narrowed = bash(dir, body, {
+            ...inputs,
+            KAPTAIN_RELEASE_web: `${digest("d")} web`,
+            PULUMI_COMMAND_STDOUT: recorded,
+        });
+        expect(narrowed.stdout.split("\n")).toEqual([
+            ...["--selector", "action=install,name=web", "--selector", "tier=web,name=web"],
+            "",
+        ]);
+        expect(narrowed.stderr).toBe(
+            "kaptain: test: releases whose inputs changed: web (helmfile runs for them only)\n",
+        );
+        const whole = bash(dir, body, { ...inputs, PULUMI_COMMAND_STDOUT: recorded });
+        expect(whole.stdout.split("\n")).toEqual(["--selector", "action=install", "--selector", "tier=web", ""]);
+        expect(whole.stderr).toBe(
+            "kaptain: test: helmfile runs for the whole phase: none of the inputs in its record changed since the last run (another input did)\n",
+        );
+    });
 });
 
 describe("kaptain_relay", () => {

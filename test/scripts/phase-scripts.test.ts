@@ -1206,6 +1206,9 @@ const deployed = {
     KAPTAIN_RELEASE_fleet_3: `${digest("c")} fleet-3 fleet.3`,
 };
 
+/** The words of a helmfile call after its selectors: the install phase's apply. */
+const APPLY = ["apply", "--concurrency", "4", "--skip-needs", "--suppress-secrets", "--hide-notes"];
+
 describe("the record: the create script's stdout", () => {
     it("is the record of its inputs, and nothing else, whatever the hooks and helmfile print", () => {
         const result = run(withInputs(logged.all, deployed), "create", {
@@ -1235,6 +1238,137 @@ describe("the record: the create script's stdout", () => {
     });
 });
 
+describe("an update runs only the releases whose inputs changed", () => {
+    it("runs helmfile for the one release whose inputs changed, with the hooks as always", () => {
+        const first = run(withInputs(commands.install, deployed), "create");
+        expect(first.status, first.stderr).toBe(0);
+        expect(stepLines(first)).toContain(
+            "kaptain: install: helmfile runs for the whole phase: no record of a previous run to compare with " +
+                "(a create, or a state from before pulumi-kaptain kept one)",
+        );
+        const edited = { ...deployed, KAPTAIN_RELEASE_web: `${digest("d")} web` };
+        const second = run(withInputs(commands.install, edited), "create", { env: previousOutput(first) });
+        expect(second.status, second.stderr).toBe(0);
+        expect(argv("call-2")).toEqual(["--selector", "action=install,name=web", ...APPLY]);
+        expect(stepLines(second)).toEqual([
+            "kaptain: install: pre-install hook",
+            "kaptain: install: make-config hook",
+            "kaptain: install: copy rclone.conf into provision-configs/.kaptain",
+            "kaptain: install: releases whose inputs changed: web (helmfile runs for them only)",
+            "kaptain: install: helmfile apply",
+            "kaptain: install: post-install hook",
+            "kaptain: install: done",
+        ]);
+        expect(hookCalls().map(c => c.hook)).toEqual([
+            ...["pre-install", "make-config", "post-install"],
+            ...["pre-install", "make-config", "post-install"],
+        ]);
+        // The record is the new one, for the update after.
+        expect(second.stdout).toContain(`\nKAPTAIN_RELEASE_web=${digest("d")} web\n`);
+        expectCleanedUp();
+    });
+
+    it("runs every release a changed variable names, and those of a new one", () => {
+        const first = run(withInputs(commands.install, deployed), "create");
+        const edited = {
+            ...deployed,
+            KAPTAIN_RELEASE_fleet_3: `${digest("e")} fleet-3 fleet.3`,
+            KAPTAIN_RELEASE_api: `${digest("f")} api`,
+        };
+        const second = run(withInputs(commands.install, edited), "create", { env: previousOutput(first) });
+        expect(second.status, second.stderr).toBe(0);
+        expect(argv("call-2")).toEqual([
+            ...["--selector", "action=install,name=api"],
+            ...["--selector", "action=install,name=fleet-3"],
+            ...["--selector", "action=install,name=fleet.3"],
+            ...APPLY,
+        ]);
+        expect(stepLines(second)).toContain(
+            "kaptain: install: releases whose inputs changed: api, fleet-3, fleet.3 (helmfile runs for them only)",
+        );
+    });
+
+    const WHOLE = "kaptain: install: helmfile runs for the whole phase: ";
+    const webEdited = { KAPTAIN_RELEASE_web: `${digest("d")} web` };
+    it.each([
+        {
+            case: "a create: no previous run",
+            now: webEdited,
+            previous: () => ({}),
+            reason: "no record of a previous run to compare with (a create, or a state from before pulumi-kaptain kept one)",
+        },
+        {
+            case: "a state from before: helmfile's output on stdout",
+            now: webEdited,
+            previous: () => ({ PULUMI_COMMAND_STDOUT: "Comparing release=web, chart=bitnami/nginx" }),
+            reason: "no record of a previous run to compare with (a create, or a state from before pulumi-kaptain kept one)",
+        },
+        {
+            case: "a shared input changed",
+            now: { ...webEdited, KAPTAIN_SHARED: digest("9") },
+            reason: "an input that all its releases share changed (KAPTAIN_SHARED)",
+        },
+        {
+            case: "no KAPTAIN_SHARED (an older program), said as before: not at all",
+            now: { ...webEdited, KAPTAIN_SHARED: undefined },
+            reason: undefined,
+        },
+        {
+            case: "the live diff found drift",
+            now: { ...webEdited, KAPTAIN_LIVE_DIFF: "2026-12-01T05:00:00Z ~redis(1 changed)" },
+            reason: "the live diff found changes in the cluster (KAPTAIN_LIVE_DIFF: 2026-12-01T05:00:00Z ~redis(1 changed))",
+        },
+        {
+            case: "releases whose own inputs are gone",
+            now: { ...webEdited, KAPTAIN_RELEASE_fleet_3: undefined },
+            reason: "KAPTAIN_RELEASE_fleet_3 (fleet-3 fleet.3) is gone: those releases have no inputs of their own any more",
+        },
+        {
+            case: "a release name with a comma",
+            now: { KAPTAIN_RELEASE_web: `${digest("d")} web,tier=db` },
+            reason:
+                "KAPTAIN_RELEASE_web names a release that is not a plain label value (letters, digits, '.', '_', '-'): " +
+                "'web,tier=db'",
+        },
+        {
+            case: "nothing of the record changed",
+            now: {},
+            reason: "none of the inputs in its record changed since the last run (another input did)",
+        },
+    ])("runs the whole phase when $case", ({ now, previous, reason }) => {
+        const first = run(withInputs(commands.install, deployed), "create");
+        expect(first.status, first.stderr).toBe(0);
+        const second = run(withInputs(commands.install, { ...deployed, ...now }), "create", {
+            env: previous !== undefined ? previous() : previousOutput(first),
+        });
+        expect(second.status, second.stderr).toBe(0);
+        expect(argv("call-2")).toEqual(["--selector", "action=install", ...APPLY]);
+        const said = stepLines(second).filter(l => l.startsWith(WHOLE) || l.includes("releases whose inputs"));
+        expect(said).toEqual(reason !== undefined ? [`${WHOLE}${reason}`] : []);
+        expect(
+            hookCalls()
+                .map(c => c.hook)
+                .slice(3),
+        ).toEqual(["pre-install", "make-config", "post-install"]);
+    });
+
+    it("keeps deploying the whole phase on a drift found again, and narrows when the finding is back to none", () => {
+        const drift = { ...deployed, KAPTAIN_LIVE_DIFF: "2026-12-01T05:00:00Z ~web(1 changed)" };
+        const first = run(withInputs(commands.install, drift), "create");
+        const later = { ...deployed, ...webEdited, KAPTAIN_LIVE_DIFF: "none" };
+        const second = run(withInputs(commands.install, later), "create", { env: previousOutput(first) });
+        expect(second.status, second.stderr).toBe(0);
+        expect(argv("call-2")).toEqual(["--selector", "action=install,name=web", ...APPLY]);
+    });
+
+    it("keeps the delete on the phase's selectors", () => {
+        const first = run(withInputs(commands.install, deployed), "create");
+        const edited = withInputs(commands.install, { ...deployed, ...webEdited });
+        expect(run(edited, "delete", { env: previousOutput(first) }).status).toBe(0);
+        expect(argv("call-2")).toEqual(["--selector", "action=install", "destroy"]);
+    });
+});
+
 describe("the create script's stderr stays small enough to come back to its next run", () => {
     /** 3,000 numbered lines of 100 bytes on the make-config hook's stderr: 303,000 bytes. */
     const flood = {
@@ -1258,6 +1392,8 @@ describe("the create script's stderr stays small enough to come back to its next
         // After it, in their order: the end of the hook's output, then kaptain's steps.
         expect(lines.slice(leftOut + 1).filter(l => !l.startsWith("hook line "))).toEqual([
             "kaptain: install: copy rclone.conf into provision-configs/.kaptain",
+            "kaptain: install: helmfile runs for the whole phase: no record of a previous run to compare with " +
+                "(a create, or a state from before pulumi-kaptain kept one)",
             "kaptain: install: helmfile apply",
             "kaptain: install: post-install hook",
             "kaptain: install: done",

@@ -91,9 +91,9 @@ describe("dev and prod plans", () => {
         expect(prodLines).toHaveLength(devLines.length);
         expect(prodLines.filter((line, i) => line !== devLines[i])).toEqual([
             "# pulumi-kaptain: install (install phase, create/update) of namespace prod",
-            "#   6. helmfile --environment prod --file ../../helmfile.yaml.gotmpl --kube-context prod --selector action=install apply --concurrency 2 --skip-needs --suppress-secrets --hide-notes",
+            '#   7. helmfile --environment prod --file ../../helmfile.yaml.gotmpl --kube-context prod "${KAPTAIN_SELECTORS[@]}" apply --concurrency 2 --skip-needs --suppress-secrets --hide-notes',
             "kaptain_init install prod ./namespaces/prod",
-            "helmfile --environment prod --file ../../helmfile.yaml.gotmpl --kube-context prod --selector action=install apply --concurrency 2 --skip-needs --suppress-secrets --hide-notes || exit",
+            'helmfile --environment prod --file ../../helmfile.yaml.gotmpl --kube-context prod "${KAPTAIN_SELECTORS[@]}" apply --concurrency 2 --skip-needs --suppress-secrets --hide-notes || exit',
         ]);
         expect(prod.inputs.dir).toBe("./examples/geo-platform/infra");
     });

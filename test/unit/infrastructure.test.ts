@@ -113,13 +113,17 @@ describe("resource graph", () => {
 describe("helmfile command lines", () => {
     it("passes environment, selectors, concurrency and per-phase sync args", () => {
         const install = scriptsOf(commandOf(engine, "geo-install"));
+        // The create script takes its selectors from kaptain_select_releases: the phase's, or on an
+        // update only the releases whose inputs changed.
+        expect(install.create).toContain("\nkaptain_select_releases action=install\n");
         expect(install.create).toContain(
-            "\nhelmfile --environment dev --selector action=install apply --concurrency 2 --skip-needs --suppress-secrets --hide-notes --wait || exit\n",
+            '\nhelmfile --environment dev "${KAPTAIN_SELECTORS[@]}" apply --concurrency 2 --skip-needs --suppress-secrets --hide-notes --wait || exit\n',
         );
         expect(install.delete).toContain("\nhelmfile --environment dev --selector action=install destroy || exit\n");
         const config = scriptsOf(commandOf(engine, "geo-config"));
+        expect(config.create).toContain("\nkaptain_select_releases action=config\n");
         expect(config.create).toContain(
-            "\nhelmfile --environment dev --selector action=config apply --concurrency 2 --suppress-secrets --hide-notes || exit\n",
+            '\nhelmfile --environment dev "${KAPTAIN_SELECTORS[@]}" apply --concurrency 2 --suppress-secrets --hide-notes || exit\n',
         );
         expect(config.delete).toContain("\nhelmfile --environment dev --selector action=config destroy || exit\n");
     });

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { destroyArgv, HelmfileInvocation, deployArgv } from "../../sdk/script/helmfile";
+import { deployCommand, destroyArgv, HelmfileInvocation, deployArgv } from "../../sdk/script/helmfile";
 import { toolsUsedByHooks } from "../../sdk/script/helpers";
 import { PHASE_ORDER } from "../../sdk/phases";
 import { renderDiffScript, renderPhaseScripts } from "../../sdk/script/phase-script";
@@ -71,6 +71,12 @@ describe("helmfile argv", () => {
             "action=config",
             "sync",
         ]);
+    });
+
+    it("deploys, in the create script, with the selectors kaptain_select_releases chose, where the selectors were", () => {
+        expect(
+            deployCommand("install", { ...base, environment: "prod", binary: "my helmfile", extraArgs: ["--debug"] }),
+        ).toBe(`'my helmfile' --environment prod "\${KAPTAIN_SELECTORS[@]}" --debug sync --concurrency 4 --skip-needs`);
     });
 
     it("destroys with the phase's selectors", () => {
@@ -155,7 +161,12 @@ describe("generated scripts", () => {
     });
 
     it("quote a binary path with spaces", () => {
-        expect(renderPhaseScripts(spec).create).toContain("\n'/opt/my tools/helmfile' --selector action=install apply");
+        expect(renderPhaseScripts(spec).create).toContain(
+            `\n'/opt/my tools/helmfile' "\${KAPTAIN_SELECTORS[@]}" apply`,
+        );
+        expect(renderPhaseScripts(spec).delete).toContain(
+            "\n'/opt/my tools/helmfile' --selector action=install destroy",
+        );
     });
 
     it("detect the tools a hooks file needs", () => {
