@@ -282,9 +282,14 @@ export function createPhaseCommand(
             // A change is an update (only `triggers` replace), and the state keeps it secret.
             ...(args.stdin !== undefined ? { stdin: args.stdin } : {}),
             logging: "stdoutAndStderr",
-            // helmfile's output can be large; feeding it back as environment could exceed
-            // the kernel's argument limit on the next update.
-            addPreviousOutputInEnv: false,
+            // An update runs only the releases whose inputs changed since the last successful
+            // run: the create script prints a record of its inputs on its stdout (and nothing
+            // else), which the provider hands to the next run in PULUMI_COMMAND_STDOUT. It
+            // hands the stderr back too (PULUMI_COMMAND_STDERR), as one environment variable,
+            // which Linux caps at 128 KiB: the script keeps its stderr under 100 KiB
+            // (kaptain_relay_start in helpers.sh). A state written before that may hold a
+            // larger one: see the changelog.
+            addPreviousOutputInEnv: true,
             // Nothing goes in `triggers`: a trigger change replaces the Command, and a
             // replace runs `delete`, which is `helmfile destroy`.
         },

@@ -99,8 +99,9 @@ describe("resource graph", () => {
         expect(captured(guard).stdin).toBe(KUBECONFIG_CONTENT);
         expect(isSecretInput(guard, "stdin")).toBe(true);
         expect(scriptsOf(guard).create).toContain("\nkaptain_namespace_guard helm list --all --short\n");
-        // The phases keep theirs off: their stderr (helmfile's output) can outgrow a variable.
-        expect(String(commandOf(engine, "geo-install").inputs.addPreviousOutputInEnv)).toBe("false");
+        // The phases get theirs back too: their stdout is the record an update compares with, and
+        // their stderr is kept small enough to fit in a variable.
+        expect(String(commandOf(engine, "geo-install").inputs.addPreviousOutputInEnv)).toBe("true");
     });
 
     it("puts no phase input in triggers", () => {
