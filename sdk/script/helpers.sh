@@ -14,7 +14,8 @@
 # anything runs. The diff action sets its KAPTAIN_DRY_RUN after this.
 # KAPTAIN_SHARED, KAPTAIN_RELEASE_* and KAPTAIN_LIVE_DIFF are the create script's record
 # (kaptain_record): one the shell brought along can only make an update run more releases.
-for kaptain_variable in $(compgen -v KAPTAIN_); do
+# "${!KAPTAIN_@}" names every variable that starts so, without the process $(compgen) costs.
+for kaptain_variable in "${!KAPTAIN_@}"; do
   case $kaptain_variable in
     KAPTAIN_INPUT_* | KAPTAIN_KUBECONFIG | KAPTAIN_SCRIPT_CREATE | KAPTAIN_SCRIPT_DELETE) ;;
     KAPTAIN_SHARED | KAPTAIN_RELEASE_* | KAPTAIN_LIVE_DIFF) ;;
@@ -394,16 +395,17 @@ kaptain_cleanup() {
       kaptain_error "output of hooks and helmfile is limited by logging '$KAPTAIN_OUTPUT'; set logging to 'all' to see it"
     fi
   fi
-  # Only the lock holder may touch the embed folder: another run may be using it.
+  # Only the lock holder may touch the embed folder: another run may be using it. The
+  # holder's name goes too; the lock itself goes with the last process holding it. (One
+  # rm for all: every process costs the phase time.)
   if [ -n "$KAPTAIN_LOCK" ]; then
-    rm -rf -- "$KAPTAIN_EMBED_DIRECTORY"
+    rm -rf -- "$KAPTAIN_EMBED_DIRECTORY" "$KAPTAIN_LOCK" "$KAPTAIN_TMP"
     # A namespace without a provision-configs chart: embedding created the folder, which
     # now holds nothing (git keeps no empty folder, so none was the user's).
     rmdir -- "${KAPTAIN_EMBED_DIRECTORY%/*}" 2>/dev/null || true
-    # The holder's name goes; the lock itself goes with the last process holding it.
-    rm -f -- "$KAPTAIN_LOCK"
+  else
+    rm -rf -- "$KAPTAIN_TMP"
   fi
-  rm -rf -- "$KAPTAIN_TMP"
   if [ "$status" -eq 0 ]; then
     kaptain_log "done"
     kaptain_record_end
