@@ -178,10 +178,20 @@ describe.skipIf(!hasCommandPlugin)("the Infrastructure through the engine", () =
         for (const name of installs) {
             expect(preview.diffs[name]).toEqual(["environment.KAPTAIN_RELEASE_fleet_7"]);
         }
-        await stack.up();
+        const up = await stack.up();
+        expectOnlyUpdates(up, installs);
         const after = revisions();
         for (const ns of NAMESPACES) {
             expect(after[ns]).toEqual({ ...before[ns], "fleet-7": before[ns]["fleet-7"] + 1 });
+        }
+        // Each install phase ran helmfile for fleet-7 alone (its step line, from the engine's
+        // diagnostics of that Command).
+        for (const name of installs) {
+            const lines = up.diagnostics
+                .filter(d => d.urn?.endsWith(`::${name}`))
+                .map(d => d.message)
+                .join("\n");
+            expect(lines, name).toContain("releases whose inputs changed: fleet-7 (helmfile runs for them only)");
         }
         expect(changed(await stack.preview())).toEqual({});
     });
