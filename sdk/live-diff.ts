@@ -21,6 +21,9 @@ const COMPARING = /^Comparing release=([^,\s]+), chart=[^,]*, namespace=([^,\s]*
 const OBJECT = /^[^,\s]*, [^,\s]+, [^\s]+ \([^)]*\) has (been added|changed|been removed):$/;
 const NOT_INSTALLED = /Release was not present in Helm/;
 
+/** A terminal colour code (ESC [ … m). */
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
+
 /** The releases the diff shows changes for, in the order helmfile compared them. */
 export function parseHelmfileDiff(output: string): ReleaseChange[] {
     const found = new Map<
@@ -29,7 +32,7 @@ export function parseHelmfileDiff(output: string): ReleaseChange[] {
     >();
     let current: string | undefined;
     // helm-diff colours its headers when told to (HELM_DIFF_COLOR): read them without.
-    for (const line of output.replace(/\x1b\[[0-9;]*m/g, "").split("\n")) {
+    for (const line of output.replace(ANSI_COLOUR, "").split("\n")) {
         const comparing = COMPARING.exec(line);
         if (comparing !== null) {
             current = `${comparing[2]}/${comparing[1]}`;
