@@ -64,7 +64,10 @@ describe.skipIf(!hasCommandPlugin)("fingerprint digests through the engine", () 
 
         fs.appendFileSync(path.join(repo, "configs/app/a.conf"), "edited\n");
         const preview = await stack.preview({ diff: true });
-        expect(preview.diffs["shop-config"]).toEqual(["environment.KAPTAIN_INPUT_configs_app"]);
+        expect(preview.diffs["shop-config"]).toEqual([
+            "environment.KAPTAIN_INPUT_configs_app",
+            "environment.KAPTAIN_SHARED",
+        ]);
         expect(preview.output).toMatch(/~ KAPTAIN_INPUT_configs_app: \[secret\] => \[secret\]/);
     });
 });

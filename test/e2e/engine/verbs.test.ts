@@ -18,7 +18,7 @@ import { EngineWorld, kubeconfigCredentials, startWorld } from "./setup";
 const SCENARIO = {
     config: "kaptain config on a new stack deploys the config releases only",
     install: "kaptain install deploys the install releases and upgrades no config release",
-    diff: "kaptain diff shows the phases an edit re-runs, naming the folder, and the release it upgrades; it changes nothing",
+    diff: "kaptain diff shows the phase an edit re-runs, naming the release whose own file changed, and the release it upgrades; it changes nothing",
     refuse: "kaptain uninstall without a terminal and without --yes lists what it removes and removes nothing",
     uninstall: "kaptain uninstall --yes removes the install releases only; kaptain config then leaves them removed",
     provision:
@@ -132,7 +132,9 @@ describe.skipIf(!hasCommandPlugin)("kaptain's verbs through the engine", () => {
         const run = await kaptain("diff", "shop");
         expectSuccess(run);
         expect(run.stdout).toMatch(/~ command:local:Command: \(update\)/);
-        expect(run.stdout).toContain("KAPTAIN_INPUT_configs_app");
+        // configs/app/values.yaml is app's alone (helmfile build says so): only its phase.
+        expect(run.stdout).toMatch(/~ KAPTAIN_RELEASE_app: \[secret\] => \[secret\]/);
+        expect(run.stdout).not.toContain("KAPTAIN_INPUT_configs_app");
         // The release lines: helmfile's diff of each phase against the cluster.
         expect(run.stdout).toMatch(
             /Releases each phase would change \(helmfile diff against the cluster\):\n {2}config: no release would change\n {2}install: 1 release would change\n {4}~ app {2}upgraded: 1 changed\n/,
