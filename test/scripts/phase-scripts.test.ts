@@ -121,6 +121,21 @@ function run(cmd: CapturedCommand, which: "create" | "delete", extra: Partial<Ru
     });
 }
 
+/** The install phase's create, started with a helmfile that waits until `release` exists. */
+function heldInstall(): { run: StartedRun; release: string } {
+    const release = path.join(record, "release");
+    const run = spawnCaptured(commands.install, "create", {
+        programDirectory,
+        env: {
+            HELMFILE_RECORD: record,
+            FIXTURE_RECORD: record,
+            XDG_RUNTIME_DIR: runtimeDir,
+            HELMFILE_WAIT_FOR: release,
+        },
+    });
+    return { run, release };
+}
+
 function helmfileCalls(): string[] {
     return fs.existsSync(record)
         ? fs
@@ -868,16 +883,7 @@ describe("what a hook does to its shell ends with the steps", () => {
     });
 
     it("passes a TERM on to helmfile, waits for it, cleans up and names the step", async () => {
-        const release = path.join(record, "release");
-        const a = spawnCaptured(commands.install, "create", {
-            programDirectory,
-            env: {
-                HELMFILE_RECORD: record,
-                FIXTURE_RECORD: record,
-                XDG_RUNTIME_DIR: runtimeDir,
-                HELMFILE_WAIT_FOR: release,
-            },
-        });
+        const { run: a, release } = heldInstall();
         try {
             const helmfile = await until("helmfile to start", () => startedHelmfile());
             a.child.kill("SIGTERM");
@@ -1447,16 +1453,7 @@ describe("the create script's stderr stays small enough to come back to its next
     });
 
     it("relays the steps to their end when the script is killed (SIGKILL) while they run", async () => {
-        const release = path.join(record, "release");
-        const a = spawnCaptured(commands.install, "create", {
-            programDirectory,
-            env: {
-                HELMFILE_RECORD: record,
-                FIXTURE_RECORD: record,
-                XDG_RUNTIME_DIR: runtimeDir,
-                HELMFILE_WAIT_FOR: release,
-            },
-        });
+        const { run: a, release } = heldInstall();
         try {
             await until("helmfile to start", () => startedHelmfile());
             a.child.kill("SIGKILL");

@@ -42,6 +42,11 @@ function revisions(): Record<string, number> {
     return Object.fromEntries(list.map(r => [r.name, Number(r.revision)]));
 }
 
+/** A ConfigMap's UID in the shop namespace. */
+function configMapUid(name: string): string {
+    return world.kubectl(world.clusters[0], "get", "configmap", name, "-n", "shop", "-o", "jsonpath={.metadata.uid}");
+}
+
 /** The releases whose revision went up between two readings. */
 function upgraded(before: Record<string, number>, after: Record<string, number>): string[] {
     return Object.keys(after)
@@ -155,16 +160,7 @@ describe.skipIf(!hasCommandPlugin)("liveDiff through the engine", () => {
                 "--set",
                 "value=by-hand",
             );
-            const uidBefore = world.kubectl(
-                world.clusters[0],
-                "get",
-                "configmap",
-                "fleet-7",
-                "-n",
-                "shop",
-                "-o",
-                "jsonpath={.metadata.uid}",
-            );
+            const uidBefore = configMapUid("fleet-7");
             world.kubectl(world.clusters[0], "delete", "configmap", "fleet-7", "-n", "shop");
             const before = revisions();
             const uploaded = remoteListing();
@@ -195,16 +191,7 @@ describe.skipIf(!hasCommandPlugin)("liveDiff through the engine", () => {
                 "jsonpath={.data.value}",
             );
             expect(value).not.toBe("by-hand");
-            const uidAfter = world.kubectl(
-                world.clusters[0],
-                "get",
-                "configmap",
-                "fleet-7",
-                "-n",
-                "shop",
-                "-o",
-                "jsonpath={.metadata.uid}",
-            );
+            const uidAfter = configMapUid("fleet-7");
             expect(uidAfter).not.toBe("");
             expect(uidAfter).not.toBe(uidBefore);
             await expectTwoQuietPreviews();
