@@ -16,6 +16,7 @@ export type { PhaseLogging } from "./script/phase-script";
 export type { HelmfileStrategy } from "./script/helmfile";
 export type { PhaseScripts } from "./script/phase-script";
 export type { FingerprintGroup } from "./fingerprint";
+export type { ReleaseChange } from "./live-diff";
 export { ProvisionConfigs } from "./provision-configs";
 export type { ProvisionConfigsArgs, ValuesInput } from "./provision-configs";
 export { infrastructureArgsFromConfig, CONFIG_NAMESPACE } from "./config";

@@ -8,12 +8,17 @@
  * only counts leave this module.
  */
 export interface ReleaseChange {
+    /** The release's name. */
     readonly release: string;
+    /** The namespace helm installs it into. */
     readonly namespace: string;
     /** `new`: not installed yet; `removed`: only removals; `upgraded`: anything else. */
     readonly change: "new" | "upgraded" | "removed";
+    /** Objects the deploy would add (a deleted one included). */
     readonly added: number;
+    /** Objects the deploy would change. */
     readonly changed: number;
+    /** Objects the deploy would remove. */
     readonly removed: number;
 }
 
