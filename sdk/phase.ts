@@ -276,12 +276,13 @@ export function createPhaseCommand(
                 [SHARED_VARIABLE]: shared,
                 ...(live !== undefined ? { [LIVE_DIFF_VARIABLE]: liveDiffVariable(live) } : {}),
             },
-            // The script itself decides what of its output leaves it (`logging`); the
-            // provider streams what does.
             // The kubeconfig's content, when it is content: no size limit, unlike a variable.
             // A change is an update (only `triggers` replace), and the state keeps it secret.
             ...(args.stdin !== undefined ? { stdin: args.stdin } : {}),
-            logging: "stdoutAndStderr",
+            // The script itself decides what of its output leaves it (`logging`), on its
+            // stderr, which the provider streams. Its stdout is the create script's record:
+            // digests of the phase's inputs, kept encrypted in the state, never in the log.
+            logging: "stderr",
             // An update runs only the releases whose inputs changed since the last successful
             // run: the create script prints a record of its inputs on its stdout (and nothing
             // else), which the provider hands to the next run in PULUMI_COMMAND_STDOUT. It

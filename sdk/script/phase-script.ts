@@ -226,6 +226,8 @@ function renderScript(spec: PhaseScriptSpec, operation: "create" | "delete" | "d
         // The create script's stderr stays small enough to come back to its next run, and its
         // stdout is its record, which the next run compares with (kaptain_select_releases).
         ...(operation === "create" ? ["kaptain_relay_start", "kaptain_record_start"] : []),
+        // The Command logs only stderr (a create's stdout is its record): the delete's output goes there.
+        ...(operation === "delete" ? ["exec 1>&2"] : []),
         `kaptain_output ${spec.logging}`,
         ...parentSteps.flatMap(step => ["", ...step.lines]),
         "",

@@ -942,6 +942,14 @@ describe("logging: what leaves the script", () => {
         expect(stepLines(result)).toContain("kaptain: install: helmfile apply");
     });
 
+    it("sends a delete's output to stderr too, which the Command logs: its stdout stays empty", () => {
+        const result = run(logged.all, "delete", { env: { ...noisy, FIXTURE_EVAL_HOOK: "pre-uninstall" } });
+        expect(result.status, result.stderr).toBe(0);
+        expect(result.stderr).toContain("HOOK-STDOUT");
+        expect(result.stderr).toContain("HOOK-STDERR");
+        expect(result.stdout).toBe("");
+    });
+
     it("says on failure that output was held back, and how to see it", () => {
         const result = run(logged.steps, "create", { env: { HELMFILE_EXIT: "4" } });
         expect(result.status).toBe(4);

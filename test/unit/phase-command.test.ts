@@ -22,7 +22,8 @@ describe("phase Commands", () => {
         for (const phase of ["config", "install", "provision"]) {
             const cmd = commandOf(engine, `geo-${phase}`);
             expect(cmd.additionalSecretOutputs).toEqual(["stdout", "stderr", "stdin"]);
-            expect(cmd.inputs.logging).toBe("stdoutAndStderr");
+            // The script's stderr: its stdout is the record, digests of the inputs, for the state only.
+            expect(cmd.inputs.logging).toBe("stderr");
             expect(scriptsOf(cmd).create).toContain("\nkaptain_output stderr\n");
             expect(scriptsOf(cmd).delete).toContain("\nkaptain_output stderr\n");
             expect(cmd.protect).toBe(false);
