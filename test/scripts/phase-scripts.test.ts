@@ -122,7 +122,7 @@ function run(cmd: CapturedCommand, which: "create" | "delete", extra: Partial<Ru
 }
 
 /** The install phase's create, started with a helmfile that waits until `release` exists. */
-function heldInstall(): { run: StartedRun; release: string } {
+function heldInstall(env: Record<string, string> = {}): { run: StartedRun; release: string } {
     const release = path.join(record, "release");
     const run = spawnCaptured(commands.install, "create", {
         programDirectory,
@@ -131,6 +131,7 @@ function heldInstall(): { run: StartedRun; release: string } {
             FIXTURE_RECORD: record,
             XDG_RUNTIME_DIR: runtimeDir,
             HELMFILE_WAIT_FOR: release,
+            ...env,
         },
     });
     return { run, release };
@@ -898,17 +899,7 @@ describe("what a hook does to its shell ends with the steps", () => {
         }
     });
     it("kills the steps on a second signal when helmfile does not stop on the first", async () => {
-        const release = path.join(record, "release");
-        const a = spawnCaptured(commands.install, "create", {
-            programDirectory,
-            env: {
-                HELMFILE_RECORD: record,
-                FIXTURE_RECORD: record,
-                XDG_RUNTIME_DIR: runtimeDir,
-                HELMFILE_WAIT_FOR: release,
-                HELMFILE_IGNORE_TERM: "1",
-            },
-        });
+        const { run: a, release } = heldInstall({ HELMFILE_IGNORE_TERM: "1" });
         try {
             const helmfile = await until("helmfile to start", () => startedHelmfile());
             a.child.kill("SIGTERM");

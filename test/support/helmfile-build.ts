@@ -3,7 +3,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { tempDir } from "./fixture";
-import { REPO_ROOT } from "./program";
+import { REPO_ROOT, runProgram } from "./program";
+import type { EngineOptions } from "../../sdk/synth/engine";
 
 const E2E_FIXTURE = path.join(REPO_ROOT, "test/e2e/fixture");
 
@@ -52,4 +53,23 @@ export function renderingRepository(): { repo: string; binary: string } {
         mode: 0o755,
     });
     return { repo, binary };
+}
+
+/** The shop Infrastructure of a {@link renderingRepository}, its three phases, under the mocks. */
+export function runShop(
+    repository: { repo: string; binary: string },
+    extra: { liveDiff?: boolean } = {},
+    options: { run?: EngineOptions["run"] } = {},
+) {
+    return runProgram(async () => {
+        const { Infrastructure } = await import("../../sdk");
+        new Infrastructure("shop", {
+            namespace: "shop",
+            workingDirectory: repository.repo,
+            helmfile: { binary: repository.binary },
+            phases: { provision: true },
+            provisionConfigs: false,
+            ...extra,
+        });
+    }, options);
 }

@@ -9,7 +9,7 @@ import { LIVE_DIFF_VARIABLE, liveDiffValue, NO_LIVE_CHANGES, parseHelmfileDiff }
 import { DIFF_SCRIPT_VARIABLE, diffFailure, keepStoredLiveDiff } from "../../sdk/live-diff-phase";
 import { infrastructureArgsFromConfig } from "../../sdk/config";
 import { copyFixture, tempDir } from "../support/fixture";
-import { renderingRepository } from "../support/helmfile-build";
+import { renderingRepository, runShop } from "../support/helmfile-build";
 import { captured, COMMAND_TYPE, commandOf, outputValue, runProgram } from "../support/program";
 
 const root = tempDir();
@@ -185,18 +185,9 @@ describe("liveDiff on a helmfile that renders", () => {
         const invokes: RunInputs[] = [];
         const info = vi.spyOn(pulumi.log, "info");
         try {
-            const engine = await runProgram(
-                async () => {
-                    const { Infrastructure } = await import("../../sdk");
-                    new Infrastructure("shop", {
-                        namespace: "shop",
-                        workingDirectory: repo,
-                        helmfile: { binary },
-                        phases: { provision: true },
-                        provisionConfigs: false,
-                        liveDiff: true,
-                    });
-                },
+            const engine = await runShop(
+                { repo, binary },
+                { liveDiff: true },
                 {
                     run: inputs => {
                         invokes.push(inputs as RunInputs);

@@ -4,8 +4,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { configsReadByHooks, readBuild, releasesOfPhase } from "../../sdk/release-inputs";
-import { captured, commandOf, REPO_ROOT, runProgram } from "../support/program";
-import { build, renderingRepository as repository } from "../support/helmfile-build";
+import { captured, commandOf, REPO_ROOT } from "../support/program";
+import { build, renderingRepository as repository, runShop } from "../support/helmfile-build";
 
 const E2E_FIXTURE = path.join(REPO_ROOT, "test/e2e/fixture");
 
@@ -110,16 +110,7 @@ describe("releasesOfPhase", () => {
 
 describe("an Infrastructure whose helmfile renders", () => {
     async function phases(repo: string, binary: string) {
-        const engine = await runProgram(async () => {
-            const { Infrastructure } = await import("../../sdk");
-            new Infrastructure("shop", {
-                namespace: "shop",
-                workingDirectory: repo,
-                helmfile: { binary },
-                phases: { provision: true },
-                provisionConfigs: false,
-            });
-        });
+        const engine = await runShop({ repo, binary });
         return Object.fromEntries(
             ["config", "install", "provision"].map(p => [p, captured(commandOf(engine, `shop-${p}`)).environment]),
         );
